@@ -1,0 +1,39 @@
+# sluice: the project's vocabulary. `make` installs and builds; `make run` serves ./data.
+SHELL := /bin/bash
+NODE_BIN := node_modules/.bin
+STAMP := node_modules/.sluice-installed
+SOURCES := $(shell find source conformance tools -name '*.ts' 2>/dev/null)
+
+.PHONY: all build run test unit conformance lint bench clean
+
+all: build
+
+# npm ci when node_modules is missing or older than the lock file.
+$(STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+dist/.built: $(STAMP) tsconfig.json $(SOURCES)
+	$(NODE_BIN)/tsc -p .
+	@chmod +x dist/source/cli/main.js
+	@touch $@
+
+build: dist/.built
+
+run: build
+	@mkdir -p data
+	node dist/source/cli/main.js serve --root ./data --host 127.0.0.1 --port 39999
+
+# Every test: unit tests beside the code, end-to-end suites with real clients, the transcript replay.
+test: build
+	@tools/check-clients.sh
+	tools/run-tests.sh 'dist/**/*.test.js'
+
+lint: $(STAMP)
+	$(NODE_BIN)/tsc --noEmit -p .
+
+bench: build
+	node dist/tools/bench/run.js
+
+clean:
+	rm -rf dist

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// The sluice command line: `sluice serve --root DIR --host H --port N ...`.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { OPTIONS, buildConfig, readPropertiesFile, type OptionName, type RawOptions } from '../config/config';
+import { serve } from './serve';
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+async function main(argv: string[]): Promise<void> {
+  const parser = yargs(argv)
+    .scriptName('sluice')
+    .usage('$0 serve [options]\n\nServe a directory tree as S3 buckets and objects (Alluxio S3 API compatible).')
+    .env('SLUICE')
+    .command('serve', 'Run the S3 server', (y) => {
+      for (const [name, option] of Object.entries(OPTIONS) as [OptionName, (typeof OPTIONS)[OptionName]][]) {
+        const describe = option.alluxio ? `${option.describe} [${option.alluxio}]` : option.describe;
+        y.option(name, { type: option.type, default: option.default, describe });
+      }
+      return y
+        .option('conf', {
+          type: 'string',
+          describe: 'A properties file (alluxio-site.properties style); flags and SLUICE_* variables override it',
+        })
+        .config('conf', (path: string) => readPropertiesFile(path));
+    })
+    .demandCommand(1, 'Name a command: sluice serve --help')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version();
+  const args = await parser.parse();
+  const raw: RawOptions = {};
+  for (const name of Object.keys(OPTIONS) as OptionName[]) {
+    const value = (args as Record<string, unknown>)[name];
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') raw[name] = value;
+  }
+  const config = buildConfig(raw);
+  if (!isLoopback(config.host)) {
+    process.stderr.write(
+      `sluice: WARNING: listening on ${config.host} with SIMPLE authentication: anyone who can reach this address can act as any user.\n`,
+    );
+  }
+  const running = await serve(config);
+  process.stdout.write(`sluice: serving ${running.namespace.layout.root} on http://${config.host}:${running.port}${config.basePath}/ (and /)\n`);
+  const stop = (): void => {
+    void running.close().then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main(hideBin(process.argv)).catch((err: unknown) => {
+  process.stderr.write(`sluice: ${(err as Error).message ?? String(err)}\n`);
+  process.exit(1);
+});

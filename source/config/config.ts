@@ -1,0 +1,149 @@
+// sluice's configuration: one typed object built from CLI flags, SLUICE_* environment
+// variables and a properties file that accepts Alluxio's property names.
+import { readFileSync } from 'node:fs';
+import { parseProperties } from './properties';
+import { parseDuration, parseSize } from './units';
+
+export const WRITE_TYPES = ['MUST_CACHE', 'CACHE_THROUGH', 'ASYNC_THROUGH', 'THROUGH'] as const;
+export const DELETE_TYPES = ['ALLUXIO_AND_UFS', 'ALLUXIO_ONLY'] as const;
+export type WriteType = (typeof WRITE_TYPES)[number];
+export type DeleteType = (typeof DELETE_TYPES)[number];
+
+export interface MultipartConfig {
+  /** Idle uploads older than this are aborted by the cleaner. */
+  timeoutMs: number;
+  cleanerRetryCount: number;
+  cleanerRetryDelayMs: number;
+  cleanerPoolSize: number;
+  /** Whitespace is sent this often while a CompleteMultipartUpload assembles the object. */
+  keepAliveIntervalMs: number;
+  /** At most this many CompleteMultipartUpload run at once. */
+  completePoolSize: number;
+  tmpDirSuffix: string;
+}
+
+export interface Config {
+  root: string;
+  host: string;
+  port: number;
+  /** The Alluxio base path; requests are served under it and at `/`. */
+  basePath: string;
+  /** Alluxio semantics: every sub-directory is listed as a 0-byte `dir/` object. */
+  listDirectories: boolean;
+  /** Bound of the x-amz-meta-* headers in bytes; 0 means none. */
+  metadataMaxSize: number;
+  taggingRestrictions: boolean;
+  writeType: WriteType;
+  deleteType: DeleteType;
+  multipart: MultipartConfig;
+  region: string;
+  accessLog: boolean;
+  /** fsync file and directory before a write is acknowledged. */
+  fsync: boolean;
+}
+
+/**
+ * Every option: its CLI flag (also SLUICE_<FLAG> in the environment), the Alluxio property that
+ * sets it in a --conf file, its default and its help text. The CLI and the docs read this table.
+ */
+export const OPTIONS = {
+  root: { alluxio: undefined, type: 'string', default: './data', describe: 'Directory served: its top-level directories are the buckets' },
+  host: { alluxio: 'alluxio.proxy.web.hostname', type: 'string', default: '127.0.0.1', describe: 'Address to listen on' },
+  port: { alluxio: 'alluxio.proxy.web.port', type: 'number', default: 39999, describe: 'Port to listen on' },
+  'base-path': { alluxio: undefined, type: 'string', default: '/api/v1/s3', describe: 'Path prefix served besides /, as Alluxio does' },
+  'list-directories': { alluxio: undefined, type: 'boolean', default: true, describe: 'List every sub-directory as a 0-byte "dir/" object (Alluxio); false gives S3 semantics' },
+  'metadata-max-size': { alluxio: 'alluxio.proxy.s3.header.metadata.max.size', type: 'string', default: '2KB', describe: 'Largest total of x-amz-meta-* headers (0: no limit)' },
+  'tagging-restrictions': { alluxio: 'alluxio.proxy.s3.tagging.restrictions.enabled', type: 'boolean', default: true, describe: 'Enforce S3 tag limits: 10 tags, keys up to 128 and values up to 256 characters' },
+  'write-type': { alluxio: 'alluxio.proxy.s3.writetype', type: 'string', default: 'CACHE_THROUGH', describe: `Alluxio write type (${WRITE_TYPES.join(', ')}); sluice writes straight to the filesystem whatever the value` },
+  'delete-type': { alluxio: 'alluxio.proxy.s3.deletetype', type: 'string', default: 'ALLUXIO_AND_UFS', describe: `Alluxio delete type (${DELETE_TYPES.join(', ')}); sluice has no cache tier, so both delete the file` },
+  'multipart-timeout': { alluxio: 'alluxio.proxy.s3.multipart.upload.timeout', type: 'string', default: '10min', describe: 'Multipart uploads idle this long are aborted' },
+  'multipart-cleaner-retry-count': { alluxio: 'alluxio.proxy.s3.multipart.upload.cleaner.retry.count', type: 'number', default: 3, describe: 'Tries of the cleaner to abort an idle upload' },
+  'multipart-cleaner-retry-delay': { alluxio: 'alluxio.proxy.s3.multipart.upload.cleaner.retry.delay', type: 'string', default: '10sec', describe: 'Delay between the cleaner\'s tries' },
+  'multipart-cleaner-pool-size': { alluxio: 'alluxio.proxy.s3.multipart.upload.cleaner.pool.size', type: 'number', default: 1, describe: 'Uploads the cleaner aborts at once' },
+  'complete-keepalive-interval': { alluxio: 'alluxio.proxy.s3.complete.multipart.upload.keepalive.time.interval', type: 'string', default: '30sec', describe: 'Whitespace is sent this often while CompleteMultipartUpload runs' },
+  'complete-pool-size': { alluxio: 'alluxio.proxy.s3.complete.multipart.upload.pool.size', type: 'number', default: 20, describe: 'CompleteMultipartUpload requests that run at once' },
+  'multipart-tmp-suffix': { alluxio: 'alluxio.proxy.s3.multipart.temporary.dir.suffix', type: 'string', default: '_s3_multipart_tmp', describe: 'Suffix of the folders that hold the parts of an upload' },
+  region: { alluxio: undefined, type: 'string', default: 'us-east-1', describe: 'Region reported by GetBucketLocation' },
+  'access-log': { alluxio: undefined, type: 'boolean', default: true, describe: 'Print one line per request on stdout' },
+  fsync: { alluxio: undefined, type: 'boolean', default: false, describe: 'fsync each file and its directory before a write is acknowledged' },
+} as const;
+
+export type OptionName = keyof typeof OPTIONS;
+export type RawOptions = { [K in OptionName]?: string | number | boolean };
+
+/** Reads a --conf properties file into option values; unknown keys are an error, so typos show. */
+export function readPropertiesFile(path: string): RawOptions {
+  const properties = parseProperties(readFileSync(path, 'utf8'));
+  const byAlluxioName = new Map<string, OptionName>();
+  for (const [name, option] of Object.entries(OPTIONS) as [OptionName, (typeof OPTIONS)[OptionName]][]) {
+    if (option.alluxio) byAlluxioName.set(option.alluxio, name);
+  }
+  const result: RawOptions = {};
+  for (const [key, value] of properties) {
+    const name = byAlluxioName.get(key) ?? (key in OPTIONS ? (key as OptionName) : undefined);
+    if (name) result[name] = value;
+    else if (!key.startsWith('alluxio.')) throw new Error(`${path}: unknown property "${key}"`);
+    // Other alluxio.* properties concern Alluxio's own servers; they are accepted and ignored.
+  }
+  return result;
+}
+
+function asBoolean(value: string | number | boolean, name: string): boolean {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(text)) return true;
+  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  throw new Error(`--${name}: expected true or false, got "${value}"`);
+}
+
+function asInteger(value: string | number | boolean, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name}: expected an integer from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+function asChoice<T extends string>(value: string | number | boolean, name: string, choices: readonly T[]): T {
+  const text = String(value).trim().toUpperCase();
+  if (!(choices as readonly string[]).includes(text)) throw new Error(`--${name}: expected one of ${choices.join(', ')}, got "${value}"`);
+  return text as T;
+}
+
+function wrap<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    const message = (e as Error).message;
+    throw new Error(message.startsWith('--') ? message : `--${name}: ${message}`);
+  }
+}
+
+/** Builds the typed configuration; missing values take their defaults; bad values throw. */
+export function buildConfig(raw: RawOptions): Config {
+  const get = <K extends OptionName>(name: K): string | number | boolean => raw[name] ?? OPTIONS[name].default;
+  let basePath = String(get('base-path')).trim();
+  if (!basePath.startsWith('/')) basePath = `/${basePath}`;
+  basePath = basePath.replace(/\/+$/, '');
+  return {
+    root: String(get('root')),
+    host: String(get('host')),
+    port: asInteger(get('port'), 'port', 0, 65535),
+    basePath,
+    listDirectories: asBoolean(get('list-directories'), 'list-directories'),
+    metadataMaxSize: wrap('metadata-max-size', () => parseSize(String(get('metadata-max-size')))),
+    taggingRestrictions: asBoolean(get('tagging-restrictions'), 'tagging-restrictions'),
+    writeType: asChoice(get('write-type'), 'write-type', WRITE_TYPES),
+    deleteType: asChoice(get('delete-type'), 'delete-type', DELETE_TYPES),
+    multipart: {
+      timeoutMs: wrap('multipart-timeout', () => parseDuration(String(get('multipart-timeout')))),
+      cleanerRetryCount: asInteger(get('multipart-cleaner-retry-count'), 'multipart-cleaner-retry-count', 0),
+      cleanerRetryDelayMs: wrap('multipart-cleaner-retry-delay', () => parseDuration(String(get('multipart-cleaner-retry-delay')))),
+      cleanerPoolSize: asInteger(get('multipart-cleaner-pool-size'), 'multipart-cleaner-pool-size', 1),
+      keepAliveIntervalMs: wrap('complete-keepalive-interval', () => parseDuration(String(get('complete-keepalive-interval')))),
+      completePoolSize: asInteger(get('complete-pool-size'), 'complete-pool-size', 1),
+      tmpDirSuffix: String(get('multipart-tmp-suffix')),
+    },
+    region: String(get('region')),
+    accessLog: asBoolean(get('access-log'), 'access-log'),
+    fsync: asBoolean(get('fsync'), 'fsync'),
+  };
+}

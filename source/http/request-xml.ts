@@ -1,0 +1,86 @@
+// Request XML (DeleteObjects, CompleteMultipartUpload, Tagging, CreateBucketConfiguration):
+// read under a size bound, parsed strictly with sax, no DOCTYPE, no entities, into a tiny tree.
+import type { IncomingMessage } from 'node:http';
+import sax from 'sax';
+import { S3Error } from './errors';
+
+export interface XmlElement {
+  name: string;
+  text: string;
+  children: XmlElement[];
+}
+
+/** Parses a complete XML document; any flaw is MalformedXML. */
+export function parseXml(source: string): XmlElement {
+  const parser = sax.parser(true, { trim: false, normalize: false, xmlns: false, position: false });
+  const stack: XmlElement[] = [];
+  let root: XmlElement | undefined;
+  let failure: string | undefined;
+  parser.onerror = (e) => {
+    failure ??= e.message.split('\n')[0];
+    parser.error = null as unknown as Error;
+  };
+  parser.ondoctype = () => {
+    failure ??= 'DOCTYPE is not allowed';
+  };
+  parser.onopentag = (tag) => {
+    // Namespace prefixes are dropped: S3 documents are matched by local name.
+    const name = tag.name.includes(':') ? tag.name.slice(tag.name.indexOf(':') + 1) : tag.name;
+    const element: XmlElement = { name, text: '', children: [] };
+    const parent = stack[stack.length - 1];
+    if (parent) parent.children.push(element);
+    else if (root) failure ??= 'more than one root element';
+    else root = element;
+    stack.push(element);
+  };
+  parser.onclosetag = () => {
+    stack.pop();
+  };
+  const ontext = (text: string): void => {
+    const current = stack[stack.length - 1];
+    if (current) current.text += text;
+    else if (text.trim() !== '') failure ??= 'text outside the root element';
+  };
+  parser.ontext = ontext;
+  parser.oncdata = ontext;
+  try {
+    parser.write(source).close();
+  } catch (e) {
+    failure ??= (e as Error).message;
+  }
+  if (failure !== undefined || !root || stack.length !== 0) {
+    throw new S3Error('MalformedXML');
+  }
+  return root;
+}
+
+/** Reads a request body of at most `limit` bytes as UTF-8 text. */
+export async function readBoundedBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) {
+    throw new S3Error('MalformedXML', `The XML body must not exceed ${limit} bytes.`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new S3Error('MalformedXML', `The XML body must not exceed ${limit} bytes.`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+/** Reads and parses a request's XML body; an empty body is MissingRequestBodyError. */
+export async function readXmlBody(req: IncomingMessage, limit: number): Promise<XmlElement> {
+  const text = await readBoundedBody(req, limit);
+  if (text.trim() === '') throw new S3Error('MissingRequestBodyError');
+  return parseXml(text);
+}
+
+export function child(element: XmlElement, name: string): XmlElement | undefined {
+  return element.children.find((c) => c.name === name);
+}
+
+export function childrenNamed(element: XmlElement, name: string): XmlElement[] {
+  return element.children.filter((c) => c.name === name);
+}

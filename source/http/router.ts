@@ -1,0 +1,101 @@
+// The router: method + bucket/key + sub-resource → the action that serves it. Sub-resources
+// sluice does not serve are refused with NotImplemented, never mistaken for another action.
+import * as buckets from '../s3/buckets';
+import { copyObject } from '../s3/copy';
+import * as listing from '../s3/listing';
+import * as objects from '../s3/objects';
+import * as tagging from '../s3/tagging';
+import type { RequestContext } from './context';
+import { S3Error } from './errors';
+import type { RequestTarget } from './target';
+
+export type Handler = (ctx: RequestContext) => Promise<void>;
+
+export interface Route {
+  action: string;
+  handler: Handler;
+}
+
+/** S3 sub-resources that name features sluice does not have. */
+const UNSUPPORTED_SUBRESOURCES = [
+  'accelerate', 'analytics', 'attributes', 'cors', 'encryption', 'intelligent-tiering', 'inventory',
+  'legal-hold', 'lifecycle', 'logging', 'metrics', 'notification', 'object-lock', 'ownershipControls',
+  'policy', 'policyStatus', 'publicAccessBlock', 'replication', 'requestPayment', 'restore', 'retention',
+  'select', 'session', 'torrent', 'website', 'renameObject',
+];
+
+const route = (action: string, handler: Handler): Route => ({ action, handler });
+
+function notImplemented(what: string): never {
+  throw new S3Error('NotImplemented', `${what} is not implemented by sluice.`);
+}
+
+function serviceRoute(method: string): Route {
+  if (method === 'GET') return route('ListBuckets', buckets.listBuckets);
+  throw new S3Error('MethodNotAllowed');
+}
+
+function bucketRoute(method: string, query: URLSearchParams): Route {
+  const has = (name: string): boolean => query.has(name);
+  switch (method) {
+    case 'GET':
+      if (has('tagging')) return route('GetBucketTagging', tagging.getBucketTagging);
+      if (has('location')) return route('GetBucketLocation', buckets.getBucketLocation);
+      if (has('versioning')) return route('GetBucketVersioning', buckets.getBucketVersioning);
+      if (has('acl')) return route('GetBucketAcl', buckets.getBucketAcl);
+      if (has('versions')) return route('ListObjectVersions', listing.listObjectVersions);
+      if (has('uploads')) return notImplemented('ListMultipartUploads');
+      if (query.get('list-type') === '2') return route('ListObjectsV2', listing.listObjectsV2);
+      return route('ListObjects', listing.listObjects);
+    case 'HEAD':
+      return route('HeadBucket', buckets.headBucket);
+    case 'PUT':
+      if (has('tagging')) return route('PutBucketTagging', tagging.putBucketTagging);
+      if (has('versioning') || has('acl')) return notImplemented(has('acl') ? 'PutBucketAcl' : 'PutBucketVersioning');
+      return route('CreateBucket', buckets.createBucket);
+    case 'DELETE':
+      if (has('tagging')) return route('DeleteBucketTagging', tagging.deleteBucketTagging);
+      return route('DeleteBucket', buckets.deleteBucket);
+    case 'POST':
+      if (has('delete')) return notImplemented('DeleteObjects');
+      break;
+  }
+  throw new S3Error('MethodNotAllowed');
+}
+
+function objectRoute(method: string, query: URLSearchParams, isCopy: boolean): Route {
+  const has = (name: string): boolean => query.has(name);
+  switch (method) {
+    case 'GET':
+      if (has('tagging')) return route('GetObjectTagging', tagging.getObjectTagging);
+      if (has('acl')) return route('GetObjectAcl', buckets.getObjectAcl);
+      if (has('uploadId')) return notImplemented('ListParts');
+      return route('GetObject', objects.getObject);
+    case 'HEAD':
+      return route('HeadObject', objects.headObject);
+    case 'PUT':
+      if (has('tagging')) return route('PutObjectTagging', tagging.putObjectTagging);
+      if (has('acl')) return notImplemented('PutObjectAcl');
+      if (has('uploadId') || has('partNumber')) return notImplemented(isCopy ? 'UploadPartCopy' : 'UploadPart');
+      if (isCopy) return route('CopyObject', copyObject);
+      return route('PutObject', objects.putObject);
+    case 'DELETE':
+      if (has('tagging')) return route('DeleteObjectTagging', tagging.deleteObjectTagging);
+      if (has('uploadId')) return notImplemented('AbortMultipartUpload');
+      return route('DeleteObject', objects.deleteObject);
+    case 'POST':
+      if (has('uploads')) return notImplemented('CreateMultipartUpload');
+      if (has('uploadId')) return notImplemented('CompleteMultipartUpload');
+      break;
+  }
+  throw new S3Error('MethodNotAllowed');
+}
+
+export function resolveRoute(method: string, target: RequestTarget, isCopy: boolean): Route {
+  for (const name of UNSUPPORTED_SUBRESOURCES) {
+    if (target.query.has(name)) notImplemented(`The "${name}" sub-resource`);
+  }
+  if (target.bucket === undefined) return serviceRoute(method);
+  if (target.key === undefined) return bucketRoute(method, target.query);
+  return objectRoute(method, target.query, isCopy);
+}

@@ -1,0 +1,107 @@
+// The HTTP engine: node:http with timeouts fit for large transfers, a request id and an access
+// log line per request, routing, and the one place where failures become S3 error documents.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { simpleIdentity } from '../auth/identity';
+import type { RequestContext, Services } from './context';
+import { S3Error, toS3Error } from './errors';
+import { sendError } from './respond';
+import { resolveRoute } from './router';
+import { parseTarget, type RequestTarget } from './target';
+
+const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
+let requestCounter = 0;
+
+function nextRequestId(): string {
+  requestCounter = (requestCounter + 1) % 0x100000000;
+  return ID_PREFIX + requestCounter.toString(16).toUpperCase().padStart(8, '0');
+}
+
+export interface ServerOptions {
+  /** Bound on the arrival of a request's headers (slow clients). */
+  headersTimeoutMs?: number;
+  /** A socket with no traffic for this long is closed. */
+  idleTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export function createS3Server(services: Services, options: ServerOptions = {}): Server {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const server = createServer(
+    {
+      // Large uploads take as long as they take: no whole-request deadline (Node's 5 min would
+      // kill them); slow headers and idle sockets are bounded instead.
+      requestTimeout: 0,
+      headersTimeout: options.headersTimeoutMs ?? 60_000,
+      keepAliveTimeout: 65_000,
+    },
+    (req, res) => void handle(services, req, res, log),
+  );
+  server.timeout = options.idleTimeoutMs ?? 300_000;
+  // Node answers an Expect other than 100-continue with 417 unless told otherwise; S3 clients expect the request to proceed.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => void handle(services, req, res, log));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+  return server;
+}
+
+async function handle(services: Services, req: IncomingMessage, res: ServerResponse, log: (line: string) => void): Promise<void> {
+  const started = process.hrtime.bigint();
+  const requestId = nextRequestId();
+  res.setHeader('x-amz-request-id', requestId);
+  res.setHeader('x-amz-id-2', requestId);
+  res.setHeader('Server', 'sluice');
+  const method = req.method ?? 'GET';
+  let user = '-';
+  let target: RequestTarget | undefined;
+  let action = '-';
+
+  if (services.config.accessLog) {
+    res.once('close', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const bytes = res.getHeader('content-length') ?? '-';
+      const status = res.headersSent ? res.statusCode : 0;
+      log(`${new Date().toISOString()} ${method} ${target?.rawPath ?? req.url} ${status} ${bytes} ${ms.toFixed(1)}ms ${requestId} ${user} ${action}`);
+    });
+  }
+
+  try {
+    target = parseTarget(req.url ?? '/', services.config.basePath);
+    user = simpleIdentity(req.headers, target.query, services.defaultUser);
+    const route = resolveRoute(method, target, req.headers['x-amz-copy-source'] !== undefined);
+    action = route.action;
+    const ctx: RequestContext = { req, res, requestId, user, target, services };
+    await route.handler(ctx);
+  } catch (err) {
+    fail(err, req, res, target?.rawPath ?? req.url ?? '/', requestId, method);
+  }
+}
+
+function fail(err: unknown, req: IncomingMessage, res: ServerResponse, resource: string, requestId: string, method: string): void {
+  const error = toS3Error(err);
+  if (!(err instanceof S3Error) && !isClientGone(err)) {
+    process.stderr.write(`[${requestId}] ${method} ${resource}: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+  if (res.headersSent || res.destroyed) {
+    // Mid-stream: the status is out, so the only honest signal left is a broken connection.
+    res.destroy();
+    return;
+  }
+  // Stop reading a body we will not use; the connection closes after the error is sent.
+  if (!req.complete) res.setHeader('Connection', 'close');
+  for (const name of res.getHeaderNames()) {
+    if (!['x-amz-request-id', 'x-amz-id-2', 'server', 'connection'].includes(name)) res.removeHeader(name);
+  }
+  sendError(res, error, resource, requestId, method !== 'HEAD');
+}
+
+function isClientGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED';
+}

@@ -1,0 +1,44 @@
+// Where things live under ROOT: buckets are top-level directories, internal state is in .sluice/.
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+
+export const INTERNAL_DIR = '.sluice';
+
+export class Layout {
+  readonly root: string;
+  readonly internal: string;
+  readonly buckets: string;
+  readonly meta: string;
+  readonly uploads: string;
+  readonly tmp: string;
+  /** Device of the tmp folder: a bucket on another device gets its temp files beside the target. */
+  tmpDevice = 0;
+
+  private constructor(root: string) {
+    this.root = root;
+    this.internal = join(root, INTERNAL_DIR);
+    this.buckets = join(this.internal, 'buckets');
+    this.meta = join(this.internal, 'meta');
+    this.uploads = join(this.internal, 'uploads');
+    this.tmp = join(this.internal, 'tmp');
+  }
+
+  /** Creates ROOT and the internal folders if missing; ROOT is resolved so symlink checks compare real paths. */
+  static async open(root: string): Promise<Layout> {
+    await mkdir(root, { recursive: true });
+    const layout = new Layout(await realpath(root));
+    for (const dir of [layout.buckets, layout.uploads, layout.tmp]) await mkdir(dir, { recursive: true });
+    await Promise.all(
+      Array.from({ length: 256 }, (_, i) => mkdir(join(layout.meta, i.toString(16).padStart(2, '0')), { recursive: true })),
+    );
+    layout.tmpDevice = (await stat(layout.tmp)).dev;
+    return layout;
+  }
+
+  /** True when a real (symlink-resolved) path is inside ROOT and not inside the internal folder. */
+  isServable(realPath: string): boolean {
+    if (realPath === this.root) return true;
+    if (!realPath.startsWith(this.root + sep)) return false;
+    return realPath !== this.internal && !realPath.startsWith(this.internal + sep);
+  }
+}

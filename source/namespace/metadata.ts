@@ -1,0 +1,146 @@
+// Sidecar metadata: one JSON record per data file, named by the file's inode and checked against
+// its size and mtime, so a record is never applied to bytes it does not describe (another program
+// rewrote the file, a concurrent writer replaced it). Records of directories mark folder objects
+// and the directories sluice created.
+import type { BigIntStats } from 'node:fs';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Layout } from './layout';
+import { randomSuffix } from './tmp';
+
+export interface ContentHeaders {
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  cacheControl?: string;
+  contentLanguage?: string;
+  expires?: string;
+}
+
+export type Tag = { key: string; value: string };
+
+export const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const;
+export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
+
+/** What S3 knows of an object beyond its bytes. */
+export interface ObjectAttributes {
+  /** The ETag without quotes: the MD5 of the bytes, or of the parts' MD5s with `-N`. */
+  etag: string;
+  headers: ContentHeaders;
+  /** x-amz-meta-* with the prefix removed, names in lower case. */
+  userMeta: Record<string, string>;
+  tags: Tag[];
+  owner: string;
+  /** Sizes of the parts of a multipart object, for GetObject with partNumber. */
+  partSizes?: number[];
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+}
+
+interface FileSidecar extends ObjectAttributes {
+  v: 1;
+  kind: 'file';
+  ino: string;
+  size: number;
+  mtimeNs: string;
+}
+
+export interface DirectoryMarks {
+  /** Created as a `dir/` folder object: listed even under S3 semantics. */
+  folder: boolean;
+  /** Created by sluice as a parent of a key: removed again once empty. */
+  implicit: boolean;
+  owner?: string;
+  tags?: Tag[];
+}
+
+interface DirSidecar extends DirectoryMarks {
+  v: 1;
+  kind: 'dir';
+  ino: string;
+}
+
+type Sidecar = FileSidecar | DirSidecar;
+
+export class MetadataStore {
+  constructor(private readonly layout: Layout) {}
+
+  private pathOf(ino: bigint): string {
+    return join(this.layout.meta, (ino & 0xffn).toString(16).padStart(2, '0'), `${ino}.json`);
+  }
+
+  private async read(ino: bigint): Promise<Sidecar | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.pathOf(ino), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    try {
+      const parsed = JSON.parse(text) as Sidecar;
+      return parsed.v === 1 ? parsed : undefined;
+    } catch {
+      return undefined; // a torn record (crash mid-write) counts as none
+    }
+  }
+
+  /** The attributes recorded for exactly this version of a file, if any. */
+  async readFile(stats: BigIntStats): Promise<ObjectAttributes | undefined> {
+    const record = await this.read(stats.ino);
+    if (record?.kind !== 'file') return undefined;
+    if (record.ino !== String(stats.ino) || record.size !== Number(stats.size) || record.mtimeNs !== String(stats.mtimeNs)) {
+      return undefined;
+    }
+    return record;
+  }
+
+  /**
+   * Records attributes for a file version. `atomic` is needed when the file is already visible;
+   * a new file written before it is renamed into place can take the record directly.
+   */
+  async writeFile(stats: BigIntStats, attributes: ObjectAttributes, atomic: boolean): Promise<void> {
+    const record: FileSidecar = {
+      v: 1,
+      kind: 'file',
+      ino: String(stats.ino),
+      size: Number(stats.size),
+      mtimeNs: String(stats.mtimeNs),
+      ...attributes,
+    };
+    await this.write(stats.ino, record, atomic);
+  }
+
+  async readDirectory(stats: BigIntStats): Promise<DirectoryMarks | undefined> {
+    const record = await this.read(stats.ino);
+    if (record?.kind !== 'dir' || record.ino !== String(stats.ino)) return undefined;
+    return record;
+  }
+
+  async writeDirectory(stats: BigIntStats, marks: DirectoryMarks): Promise<void> {
+    const record: DirSidecar = { v: 1, kind: 'dir', ino: String(stats.ino), ...marks };
+    await this.write(stats.ino, record, true);
+  }
+
+  async remove(ino: bigint): Promise<void> {
+    await unlink(this.pathOf(ino)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+
+  private async write(ino: bigint, record: Sidecar, atomic: boolean): Promise<void> {
+    const target = this.pathOf(ino);
+    const text = JSON.stringify(record);
+    if (!atomic) {
+      await writeFile(target, text);
+      return;
+    }
+    const temp = `${target}.${randomSuffix()}`;
+    try {
+      await writeFile(temp, text);
+      await rename(temp, target);
+    } catch (e) {
+      await unlink(temp).catch(() => undefined);
+      throw e;
+    }
+  }
+}

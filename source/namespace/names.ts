@@ -1,0 +1,81 @@
+// Bucket names and object keys: validated before they are turned into paths.
+import { S3Error } from '../http/errors';
+
+/** A validated bucket name; `a:b:c` names the sub-directory bucket ROOT/a/b/c. */
+export type BucketName = string & { readonly __brand: 'BucketName' };
+/** A validated object key: no empty, `.` or `..` segment, no NUL, at most 1024 UTF-8 bytes. */
+export type ObjectKey = string & { readonly __brand: 'ObjectKey' };
+
+export const MAX_KEY_BYTES = 1024;
+
+const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const IPV4_RE = /^\d+\.\d+\.\d+\.\d+$/;
+
+/** S3's rules for a bucket name (3-63 characters of a-z 0-9 . -, no `..`, not an IP address). */
+export function isValidS3BucketName(name: string): boolean {
+  return (
+    BUCKET_RE.test(name) &&
+    !name.includes('..') &&
+    !name.includes('.-') &&
+    !name.includes('-.') &&
+    !IPV4_RE.test(name) &&
+    !name.startsWith('xn--') &&
+    !name.startsWith('sthree-') &&
+    !name.endsWith('-s3alias') &&
+    !name.endsWith('--ol-s3')
+  );
+}
+
+/** A directory name usable as a later segment of an Alluxio `a:b:c` bucket. */
+function isValidSubBucketSegment(segment: string): boolean {
+  return segment !== '' && segment !== '.' && segment !== '..' && !/[/\\\0]/.test(segment) && Buffer.byteLength(segment) <= 255;
+}
+
+export function parseBucketName(name: string): BucketName {
+  const segments = name.split(':');
+  if (!isValidS3BucketName(segments[0]!) || !segments.slice(1).every(isValidSubBucketSegment)) {
+    throw new S3Error('InvalidBucketName', undefined, { BucketName: name });
+  }
+  return name as BucketName;
+}
+
+/** The directory segments of a bucket below ROOT. */
+export function bucketSegments(bucket: BucketName): string[] {
+  return bucket.split(':');
+}
+
+export function isSubDirectoryBucket(bucket: BucketName): boolean {
+  return bucket.includes(':');
+}
+
+export function parseObjectKey(key: string): ObjectKey {
+  if (key === '') throw new S3Error('InvalidArgument', 'The object key must not be empty.');
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+    throw new S3Error('KeyTooLongError', `Your key is too long: keys are at most ${MAX_KEY_BYTES} bytes.`);
+  }
+  if (key.includes('\0')) throw new S3Error('InvalidArgument', 'The object key must not contain NUL.', { Key: key });
+  if (/[\ud800-\udfff]/u.test(key.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''))) {
+    throw new S3Error('InvalidArgument', 'The object key is not valid UTF-8.');
+  }
+  // A trailing `/` marks a folder object; every other segment must be a real name.
+  const segments = (key.endsWith('/') ? key.slice(0, -1) : key).split('/');
+  for (const segment of segments) {
+    if (segment === '' || segment === '.' || segment === '..') {
+      throw new S3Error('InvalidArgument', 'Object keys may not contain empty, "." or ".." path segments.', { Key: key });
+    }
+    if (Buffer.byteLength(segment, 'utf8') > 255) {
+      throw new S3Error('KeyTooLongError', 'A segment of the key between slashes is longer than 255 bytes.', { Key: key });
+    }
+  }
+  return key as ObjectKey;
+}
+
+/** A folder object (`dir/`) is a directory on disk. */
+export function isFolderKey(key: ObjectKey): boolean {
+  return key.endsWith('/');
+}
+
+/** The key's path segments (a folder key's trailing slash dropped). */
+export function keySegments(key: ObjectKey): string[] {
+  return (key.endsWith('/') ? key.slice(0, -1) : key).split('/');
+}

@@ -1,0 +1,335 @@
+// Objects: plain files at their key's path. Writes stream into a temp file that is renamed into
+// place; reads open the file once and describe exactly the version they opened.
+import { createHash } from 'node:crypto';
+import { createWriteStream, type BigIntStats } from 'node:fs';
+import { lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { lookup as mimeLookup } from 'mime-types';
+import { S3Error } from '../http/errors';
+import type { BucketStore } from './buckets';
+import type { Layout } from './layout';
+import type { MetadataStore, ObjectAttributes } from './metadata';
+import { isFolderKey, keySegments, type BucketName, type ObjectKey } from './names';
+import { HIDDEN_TEMP_PREFIX, tempName } from './tmp';
+
+/** The MD5 of zero bytes: the true ETag of a folder object. */
+const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
+
+export interface ObjectInfo extends ObjectAttributes {
+  key: ObjectKey;
+  size: number;
+  lastModified: Date;
+  /** True when sluice has no record for this version (written by another program). */
+  foreign: boolean;
+  isFolder: boolean;
+  stats: BigIntStats;
+}
+
+export interface OpenObject {
+  info: ObjectInfo;
+  handle: FileHandle;
+}
+
+export interface StoreOptions {
+  listDirectories: boolean;
+  fsync: boolean;
+  defaultOwner: string;
+}
+
+const isCode = (e: unknown, ...codes: string[]): boolean => codes.includes((e as NodeJS.ErrnoException)?.code ?? '');
+
+/**
+ * A stable tag for a file sluice did not write: it changes whenever the file does, and its `-1`
+ * suffix tells clients (rclone, the SDKs) that it is not the MD5 of the content.
+ */
+export function foreignETag(stats: BigIntStats): string {
+  return `${createHash('md5').update(`${stats.ino}:${stats.size}:${stats.mtimeNs}`).digest('hex')}-1`;
+}
+
+export class ObjectStore {
+  constructor(
+    private readonly layout: Layout,
+    private readonly buckets: BucketStore,
+    private readonly metadata: MetadataStore,
+    private readonly options: StoreOptions,
+  ) {}
+
+  pathOf(bucketDir: string, key: ObjectKey): string {
+    return join(bucketDir, ...keySegments(key));
+  }
+
+  /** Describes a file version; `stats` must be of the file as opened or stat'ed. */
+  async describe(key: ObjectKey, stats: BigIntStats): Promise<ObjectInfo> {
+    const recorded = await this.metadata.readFile(stats);
+    const lastModified = new Date(Number(stats.mtimeNs / 1_000_000n));
+    const base = { key, size: Number(stats.size), lastModified, isFolder: false, stats };
+    if (recorded) return { ...recorded, ...base, foreign: false };
+    return {
+      ...base,
+      foreign: true,
+      etag: foreignETag(stats),
+      headers: { contentType: mimeLookup(key) || 'application/octet-stream' },
+      userMeta: {},
+      tags: [],
+      owner: this.options.defaultOwner,
+    };
+  }
+
+  private async describeFolder(key: ObjectKey, path: string): Promise<ObjectInfo> {
+    const stats = await stat(path, { bigint: true }).catch(() => undefined);
+    if (!stats?.isDirectory()) throw new S3Error('NoSuchKey', undefined, { Key: key });
+    const marks = await this.metadata.readDirectory(stats);
+    if (!this.options.listDirectories && !marks?.folder) throw new S3Error('NoSuchKey', undefined, { Key: key });
+    return {
+      key,
+      size: 0,
+      lastModified: new Date(Number(stats.mtimeNs / 1_000_000n)),
+      foreign: false,
+      isFolder: true,
+      stats,
+      etag: EMPTY_MD5,
+      headers: { contentType: 'application/x-directory' },
+      userMeta: {},
+      tags: marks?.tags ?? [],
+      owner: marks?.owner ?? this.options.defaultOwner,
+    };
+  }
+
+  /** Resolves symlinks and refuses anything that lands outside ROOT or in its internal folder. */
+  private async requireServable(path: string, key: ObjectKey): Promise<void> {
+    const real = await realpath(path).catch(() => undefined);
+    if (real === undefined) throw new S3Error('NoSuchKey', undefined, { Key: key });
+    if (!this.layout.isServable(real)) throw new S3Error('AccessDenied', 'The key resolves outside the served tree.', { Key: key });
+  }
+
+  async head(bucket: BucketName, key: ObjectKey): Promise<ObjectInfo> {
+    const path = this.pathOf(await this.buckets.require(bucket), key);
+    if (isFolderKey(key)) {
+      await this.requireServable(path, key);
+      return this.describeFolder(key, path);
+    }
+    const stats = await stat(path, { bigint: true }).catch((e: unknown) => {
+      if (isCode(e, 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP')) return undefined;
+      throw e;
+    });
+    if (!stats?.isFile()) throw new S3Error('NoSuchKey', undefined, { Key: key });
+    await this.requireServable(path, key);
+    return this.describe(key, stats);
+  }
+
+  /** Opens an object for reading; the caller closes the handle. Folder objects have no handle. */
+  async open(bucket: BucketName, key: ObjectKey): Promise<OpenObject | { info: ObjectInfo; handle?: undefined }> {
+    const path = this.pathOf(await this.buckets.require(bucket), key);
+    if (isFolderKey(key)) {
+      await this.requireServable(path, key);
+      return { info: await this.describeFolder(key, path) };
+    }
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (e) {
+      if (isCode(e, 'ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP')) throw new S3Error('NoSuchKey', undefined, { Key: key });
+      throw e;
+    }
+    try {
+      const stats = await handle.stat({ bigint: true });
+      if (!stats.isFile()) throw new S3Error('NoSuchKey', undefined, { Key: key });
+      await this.requireServable(path, key);
+      return { info: await this.describe(key, stats), handle };
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Creates the directories above a key. Directories sluice creates are marked, so that they are
+   * removed again when their last object goes.
+   */
+  private async ensureParents(bucketDir: string, key: ObjectKey, segments: string[], owner: string): Promise<string> {
+    let dir = bucketDir;
+    for (const segment of segments) {
+      dir = join(dir, segment);
+      try {
+        await mkdir(dir);
+        await this.metadata.writeDirectory(await stat(dir, { bigint: true }), { folder: false, implicit: true, owner });
+      } catch (e) {
+        if (isCode(e, 'EEXIST')) {
+          const stats = await stat(dir).catch(() => undefined);
+          if (stats?.isDirectory()) continue;
+        }
+        if (isCode(e, 'EEXIST', 'ENOTDIR')) {
+          throw new S3Error('ObjectParentIsFile', `Object "${key}" cannot be written: a parent path is an existing object.`, { Key: key });
+        }
+        throw e;
+      }
+    }
+    const real = await realpath(dir);
+    if (!this.layout.isServable(real)) throw new S3Error('AccessDenied', 'The key resolves outside the served tree.', { Key: key });
+    return dir;
+  }
+
+  /**
+   * Streams `source` into a new version of the object. `finish` runs once every byte is on disk:
+   * it verifies what it must (digests, lengths) and returns the attributes to record; if it
+   * throws, nothing is left behind and the previous version stays.
+   */
+  async write(
+    bucket: BucketName,
+    key: ObjectKey,
+    source: Readable,
+    owner: string,
+    finish: () => ObjectAttributes | Promise<ObjectAttributes>,
+  ): Promise<ObjectInfo> {
+    const bucketDir = await this.buckets.require(bucket);
+    const segments = keySegments(key);
+    const name = segments.pop()!;
+    let parent = await this.ensureParents(bucketDir, key, segments, owner);
+    const target = join(parent, name);
+    const existing = await lstat(target).catch(() => undefined);
+    if (existing?.isDirectory()) {
+      throw new S3Error('ExistingObjectIsDirectory', `Object "${key}" cannot be written: the key is a directory that holds other objects.`, { Key: key });
+    }
+    const bucketDevice = (await stat(bucketDir)).dev;
+    const temp =
+      bucketDevice === this.layout.tmpDevice ? join(this.layout.tmp, tempName()) : join(parent, HIDDEN_TEMP_PREFIX + tempName());
+    let recordedIno: bigint | undefined;
+    try {
+      // `flush` fsyncs before close. (A FileHandle's own stream cannot be used here: closing
+      // the handle after a stream with autoClose off never settles on Node 20.)
+      const out = createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20, flush: this.options.fsync });
+      await pipeline(source, out);
+      const attributes = await finish();
+      const stats = await stat(temp, { bigint: true });
+      await this.metadata.writeFile(stats, attributes, false);
+      recordedIno = stats.ino;
+      const previous = await this.moveIntoPlace(temp, target, bucketDir, key, segments, owner, (dir) => (parent = dir));
+      if (previous !== undefined && previous !== stats.ino) await this.metadata.remove(previous);
+      if (this.options.fsync) await syncDirectory(parent);
+      return this.describe(key, stats);
+    } catch (e) {
+      await unlink(temp).catch(() => undefined);
+      if (recordedIno !== undefined) await this.metadata.remove(recordedIno).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Renames the temp file over the target; returns the inode it replaced, if any. */
+  private async moveIntoPlace(
+    temp: string,
+    target: string,
+    bucketDir: string,
+    key: ObjectKey,
+    segments: string[],
+    owner: string,
+    parentChanged: (dir: string) => void,
+  ): Promise<bigint | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const previous = await lstat(target, { bigint: true }).catch(() => undefined);
+      try {
+        await rename(temp, target);
+        return previous?.isFile() ? previous.ino : undefined;
+      } catch (e) {
+        if (isCode(e, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) {
+          throw new S3Error('ExistingObjectIsDirectory', `Object "${key}" cannot be written: the key is a directory that holds other objects.`, { Key: key });
+        }
+        // A concurrent delete removed an empty parent between mkdir and rename: make it again.
+        if (isCode(e, 'ENOENT') && attempt < 5) {
+          parentChanged(await this.ensureParents(bucketDir, key, segments, owner));
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** Creates (or re-marks) a folder object `dir/`: a directory on disk. */
+  async createFolder(bucket: BucketName, key: ObjectKey, owner: string, tags: ObjectAttributes['tags']): Promise<ObjectInfo> {
+    const bucketDir = await this.buckets.require(bucket);
+    const segments = keySegments(key);
+    const dir = await this.ensureParents(bucketDir, key, segments, owner);
+    const stats = await stat(dir, { bigint: true });
+    await this.metadata.writeDirectory(stats, { folder: true, implicit: false, owner, tags });
+    return this.describeFolder(key, dir);
+  }
+
+  /** Replaces the recorded attributes of the current version, without touching its bytes. */
+  async updateAttributes(bucket: BucketName, key: ObjectKey, update: (current: ObjectAttributes) => ObjectAttributes): Promise<ObjectInfo> {
+    const info = await this.head(bucket, key);
+    const attributes = update(attributesOf(info));
+    if (info.isFolder) {
+      const marks = await this.metadata.readDirectory(info.stats);
+      await this.metadata.writeDirectory(info.stats, {
+        folder: marks?.folder ?? false,
+        implicit: marks?.implicit ?? false,
+        owner: info.owner,
+        tags: attributes.tags,
+      });
+    } else {
+      await this.metadata.writeFile(info.stats, attributes, true);
+    }
+    return { ...info, ...attributes };
+  }
+
+  /** Deletes an object; deleting what does not exist succeeds, as in S3. */
+  async delete(bucket: BucketName, key: ObjectKey): Promise<void> {
+    const bucketDir = await this.buckets.require(bucket);
+    const path = this.pathOf(bucketDir, key);
+    const stats = await lstat(path, { bigint: true }).catch(() => undefined);
+    if (!stats) return;
+    if (isFolderKey(key)) {
+      if (!stats.isDirectory()) return;
+      await this.metadata.remove(stats.ino);
+      try {
+        await rmdir(path);
+      } catch (e) {
+        if (!isCode(e, 'ENOTEMPTY', 'EEXIST')) throw e;
+        // Objects remain below: the directory stays, as a plain parent sluice may later remove.
+        await this.metadata.writeDirectory(stats, { folder: false, implicit: true });
+        return;
+      }
+    } else {
+      if (stats.isDirectory()) return;
+      await unlink(path).catch((e: unknown) => {
+        if (!isCode(e, 'ENOENT')) throw e;
+      });
+      await this.metadata.remove(stats.ino);
+    }
+    if (this.options.fsync) await syncDirectory(dirname(path));
+    await this.pruneParents(bucketDir, dirname(path));
+  }
+
+  /** Removes empty directories that sluice created, from `dir` up to (not including) the bucket. */
+  private async pruneParents(bucketDir: string, dir: string): Promise<void> {
+    while (dir.length > bucketDir.length && dir.startsWith(bucketDir)) {
+      const stats = await lstat(dir, { bigint: true }).catch(() => undefined);
+      if (!stats?.isDirectory()) return;
+      const marks = await this.metadata.readDirectory(stats);
+      if (!marks?.implicit || marks.folder) return;
+      try {
+        await rmdir(dir);
+      } catch {
+        return; // not empty (or raced with a writer): it stays
+      }
+      await this.metadata.remove(stats.ino);
+      dir = dirname(dir);
+    }
+  }
+}
+
+/** The recordable part of an object's description. */
+export function attributesOf(info: ObjectInfo): ObjectAttributes {
+  const { etag, headers, userMeta, tags, owner, partSizes, checksum } = info;
+  return { etag, headers, userMeta, tags, owner, ...(partSizes ? { partSizes } : {}), ...(checksum ? { checksum } : {}) };
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,127 @@
+// Receiving a request body: aws-chunked decoding, byte counting and every digest a client can
+// announce (Content-MD5, x-amz-checksum-*, a trailer checksum, x-amz-content-sha256), verified
+// once the last byte is in.
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { RequestContext } from '../http/context';
+import { S3Error } from '../http/errors';
+import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../namespace';
+import { AwsChunkedDecoder } from '../streams/aws-chunked';
+import { DigestStream } from '../streams/digest';
+
+const CHECKSUM_BYTES: Record<ChecksumAlgorithm, number> = { crc32: 4, crc32c: 4, crc64nvme: 8, sha1: 20, sha256: 32 };
+
+export interface VerifiedBody {
+  md5: Buffer;
+  size: number;
+  /** The checksum the client announced (verified), to record and echo. */
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+}
+
+export interface IncomingBody {
+  /** The decoded payload, to be piped to its destination. */
+  source: Readable;
+  /** Call after `source` ended: checks lengths and digests, throws the S3 error on a mismatch. */
+  verify(): VerifiedBody;
+}
+
+function header(ctx: RequestContext, name: string): string | undefined {
+  const value = ctx.req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function decodeBase64Digest(value: string, bytes: number, what: string): Buffer {
+  const digest = Buffer.from(value, 'base64');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value) || digest.length !== bytes) {
+    throw new S3Error('InvalidDigest', `The ${what} you specified is not valid.`);
+  }
+  return digest;
+}
+
+/** Which x-amz-checksum-* the client announced, and its value if sent as a header. */
+function announcedChecksum(ctx: RequestContext): { algorithm: ChecksumAlgorithm; value?: string; inTrailer: boolean } | undefined {
+  const inHeaders = CHECKSUM_ALGORITHMS.filter((a) => header(ctx, `x-amz-checksum-${a}`) !== undefined);
+  if (inHeaders.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum types are not allowed.');
+  if (inHeaders.length === 1) return { algorithm: inHeaders[0]!, value: header(ctx, `x-amz-checksum-${inHeaders[0]!}`)!, inTrailer: false };
+  const trailer = header(ctx, 'x-amz-trailer')?.trim().toLowerCase();
+  if (trailer) {
+    const algorithm = CHECKSUM_ALGORITHMS.find((a) => trailer === `x-amz-checksum-${a}`);
+    if (!algorithm) throw new S3Error('InvalidRequest', `The trailer "${trailer}" is not supported.`);
+    return { algorithm, inTrailer: true };
+  }
+  const declared = (header(ctx, 'x-amz-sdk-checksum-algorithm') ?? header(ctx, 'x-amz-checksum-algorithm'))?.toLowerCase();
+  if (declared) {
+    const algorithm = CHECKSUM_ALGORITHMS.find((a) => a === declared);
+    if (!algorithm) throw new S3Error('InvalidRequest', `Checksum algorithm "${declared}" is not supported.`);
+    return { algorithm, inTrailer: false };
+  }
+  return undefined;
+}
+
+/**
+ * Prepares to receive a body. Everything that can be checked from the headers is checked before
+ * a byte is read, so a bad request fails without writing anything.
+ */
+export function receiveBody(ctx: RequestContext): IncomingBody {
+  const { req } = ctx;
+  const contentSha256 = header(ctx, 'x-amz-content-sha256');
+  const encoding = header(ctx, 'content-encoding') ?? '';
+  const chunked = /(^|,)\s*aws-chunked\s*(,|$)/i.test(encoding) || (contentSha256?.startsWith('STREAMING-') ?? false);
+  const contentLength = header(ctx, 'content-length');
+  if (contentLength === undefined && header(ctx, 'transfer-encoding') === undefined) throw new S3Error('MissingContentLength');
+  let expectedLength: number | undefined;
+  const lengthText = chunked ? header(ctx, 'x-amz-decoded-content-length') : contentLength;
+  if (lengthText !== undefined) {
+    if (!/^\d{1,16}$/.test(lengthText.trim())) throw new S3Error('InvalidArgument', 'The content length is not a valid number.');
+    expectedLength = Number(lengthText);
+  } else if (chunked) {
+    throw new S3Error('MissingContentLength', 'aws-chunked uploads must send x-amz-decoded-content-length.');
+  }
+
+  const md5Header = header(ctx, 'content-md5');
+  const expectedMd5 = md5Header === undefined ? undefined : decodeBase64Digest(md5Header.trim(), 16, 'Content-MD5');
+  const checksum = announcedChecksum(ctx);
+  if (checksum?.value !== undefined) decodeBase64Digest(checksum.value.trim(), CHECKSUM_BYTES[checksum.algorithm], `x-amz-checksum-${checksum.algorithm}`);
+  let payloadSha256: Buffer | undefined;
+  if (contentSha256 !== undefined && /^[0-9a-fA-F]{64}$/.test(contentSha256)) payloadSha256 = Buffer.from(contentSha256, 'hex');
+
+  const algorithms: ChecksumAlgorithm[] = [];
+  if (checksum) algorithms.push(checksum.algorithm);
+  if (payloadSha256 && checksum?.algorithm !== 'sha256') algorithms.push('sha256');
+  const digest = new DigestStream({ ...(expectedLength !== undefined ? { expectedLength } : {}), checksums: algorithms });
+  const decoder = chunked ? new AwsChunkedDecoder() : undefined;
+
+  // The request is piped, not pipelined: a failure downstream must leave the socket alive so
+  // that the error response can still be sent.
+  const inlet = new PassThrough({ highWaterMark: 1 << 20 });
+  req.pipe(inlet);
+  const abort = (): void => {
+    if (!req.complete) inlet.destroy(new S3Error('IncompleteBody', 'The client closed the connection before the whole body arrived.'));
+  };
+  req.once('error', abort);
+  req.once('close', abort);
+  const stages = decoder ? [inlet, decoder, digest] : [inlet, digest];
+  pipeline(stages as [PassThrough, ...PassThrough[]]).catch(() => undefined); // the failure reaches the consumer through `digest`
+
+  return {
+    source: digest,
+    verify(): VerifiedBody {
+      const md5 = digest.md5Digest();
+      if (expectedMd5 && !expectedMd5.equals(md5)) throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
+      if (payloadSha256 && !payloadSha256.equals(digest.checksumDigest('sha256')!)) throw new S3Error('XAmzContentSHA256Mismatch');
+      let verified: VerifiedBody['checksum'];
+      if (checksum) {
+        const actual = digest.checksumDigest(checksum.algorithm)!.toString('base64');
+        const expected = checksum.inTrailer ? decoder?.trailers.get(`x-amz-checksum-${checksum.algorithm}`) : checksum.value;
+        if (checksum.inTrailer && expected === undefined) {
+          throw new S3Error('InvalidRequest', `The trailer x-amz-checksum-${checksum.algorithm} was announced but not sent.`);
+        }
+        if (expected !== undefined && expected.trim() !== actual) {
+          throw new S3Error('BadDigest', `The ${checksum.algorithm.toUpperCase()} you specified did not match the calculated checksum.`);
+        }
+        verified = { algorithm: checksum.algorithm, value: actual };
+      }
+      return { md5, size: digest.bytes, ...(verified ? { checksum: verified } : {}) };
+    },
+  };
+}

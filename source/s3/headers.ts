@@ -1,0 +1,142 @@
+// Request headers shared by the object actions: content headers, user metadata, conditions.
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { S3Error } from '../http/errors';
+import { setSafeHeader } from '../http/respond';
+import type { ContentHeaders, ObjectInfo } from '../namespace';
+
+const CONTENT_HEADERS: [keyof ContentHeaders, string][] = [
+  ['contentType', 'content-type'],
+  ['contentEncoding', 'content-encoding'],
+  ['contentDisposition', 'content-disposition'],
+  ['cacheControl', 'cache-control'],
+  ['contentLanguage', 'content-language'],
+  ['expires', 'expires'],
+];
+
+export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** Content-* headers to store with an object. aws-chunked is framing, not a content coding. */
+export function parseContentHeaders(headers: IncomingHttpHeaders): ContentHeaders {
+  const result: ContentHeaders = {};
+  for (const [field, name] of CONTENT_HEADERS) {
+    let value = headerValue(headers, name);
+    if (field === 'contentEncoding' && value !== undefined) {
+      value = value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '' && v.toLowerCase() !== 'aws-chunked')
+        .join(', ');
+    }
+    if (value !== undefined && value !== '') result[field] = value;
+  }
+  // Alluxio stores application/octet-stream for a PUT that names no type.
+  result.contentType ??= 'application/octet-stream';
+  return result;
+}
+
+/** x-amz-meta-* headers, bounded in total size (names without the prefix plus values). */
+export function parseUserMetadata(headers: IncomingHttpHeaders, maxSize: number): Record<string, string> {
+  const meta: Record<string, string> = {};
+  let size = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith('x-amz-meta-') || value === undefined) continue;
+    const key = name.slice('x-amz-meta-'.length);
+    const text = Array.isArray(value) ? value.join(',') : value;
+    meta[key] = text;
+    size += Buffer.byteLength(key) + Buffer.byteLength(text);
+  }
+  if (maxSize > 0 && size > maxSize) {
+    throw new S3Error('MetadataTooLarge', `Your metadata headers exceed the maximum allowed metadata size of ${maxSize} bytes.`, {
+      Size: String(size),
+      MaxSizeAllowed: String(maxSize),
+    });
+  }
+  return meta;
+}
+
+/** The headers GetObject and HeadObject return for an object. */
+export function setObjectHeaders(res: ServerResponse, info: ObjectInfo): void {
+  res.setHeader('ETag', `"${info.etag}"`);
+  res.setHeader('Last-Modified', info.lastModified.toUTCString());
+  res.setHeader('Accept-Ranges', 'bytes');
+  for (const [field, name] of CONTENT_HEADERS) {
+    const value = info.headers[field];
+    if (value !== undefined) setSafeHeader(res, name, value);
+  }
+  for (const [name, value] of Object.entries(info.userMeta)) setSafeHeader(res, `x-amz-meta-${name}`, value);
+  if (info.tags.length > 0) res.setHeader('x-amz-tagging-count', info.tags.length);
+  if (info.partSizes) res.setHeader('x-amz-mp-parts-count', info.partSizes.length);
+}
+
+function parseHttpDate(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? undefined : Math.floor(time / 1000);
+}
+
+function etagMatches(list: string, etag: string): boolean {
+  return list.split(',').some((item) => {
+    const tag = item.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+    return tag === '*' || tag === etag;
+  });
+}
+
+export interface Conditions {
+  ifMatch?: string | undefined;
+  ifNoneMatch?: string | undefined;
+  ifModifiedSince?: string | undefined;
+  ifUnmodifiedSince?: string | undefined;
+}
+
+export function readConditions(headers: IncomingHttpHeaders, prefix = ''): Conditions {
+  return {
+    ifMatch: headerValue(headers, `${prefix}if-match`),
+    ifNoneMatch: headerValue(headers, `${prefix}if-none-match`),
+    ifModifiedSince: headerValue(headers, `${prefix}if-modified-since`),
+    ifUnmodifiedSince: headerValue(headers, `${prefix}if-unmodified-since`),
+  };
+}
+
+/**
+ * Evaluates conditional headers as S3 does: If-Match wins over If-Unmodified-Since, If-None-Match
+ * over If-Modified-Since. A failed "not modified" test is 304 on reads; copy sources get 412 for all.
+ */
+export function checkConditions(conditions: Conditions, info: ObjectInfo, forCopySource = false): void {
+  const modified = Math.floor(info.lastModified.getTime() / 1000);
+  const etag = info.etag;
+  const ifUnmodifiedSince = parseHttpDate(conditions.ifUnmodifiedSince);
+  const ifModifiedSince = parseHttpDate(conditions.ifModifiedSince);
+  if (conditions.ifMatch !== undefined) {
+    if (!etagMatches(conditions.ifMatch, etag)) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+  } else if (ifUnmodifiedSince !== undefined && modified > ifUnmodifiedSince) {
+    throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Unmodified-Since' });
+  }
+  const notModified = forCopySource ? new S3Error('PreconditionFailed') : new S3Error('NotModified');
+  if (conditions.ifNoneMatch !== undefined) {
+    if (etagMatches(conditions.ifNoneMatch, etag)) throw notModified;
+  } else if (ifModifiedSince !== undefined && modified <= ifModifiedSince && ifModifiedSince <= Date.now() / 1000) {
+    throw notModified;
+  }
+}
+
+/** A single byte range `bytes=a-b`, `bytes=a-`, `bytes=-n`; other forms are ignored, as S3 does. */
+export function parseRange(value: string | undefined, size: number): { start: number; end: number } | undefined {
+  if (value === undefined) return undefined;
+  const match = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(value);
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
+  const unsatisfiable = (): S3Error =>
+    new S3Error('InvalidRange', undefined, { RangeRequested: value, ActualObjectSize: String(size) }, { 'Content-Range': `bytes */${size}` });
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    if (suffix === 0 || size === 0) throw unsatisfiable();
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(match[1]);
+  const end = match[2] === '' ? size - 1 : Number(match[2]);
+  if (end < start) return undefined;
+  if (start >= size) throw unsatisfiable();
+  return { start, end: Math.min(end, size - 1) };
+}

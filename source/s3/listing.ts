@@ -1,0 +1,248 @@
+// ListObjects, ListObjectsV2 and ListObjectVersions: one page of keys in UTF-8 byte order, with
+// delimiter roll-up into CommonPrefixes, read from the tree a page at a time.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import type { RequestContext } from '../http/context';
+import { S3Error } from '../http/errors';
+import { sendXml } from '../http/respond';
+import type { XmlNode } from '../http/xml';
+import { KeyWalker, compareKeys, type ObjectInfo, type ObjectKey } from '../namespace';
+import { bucketOf } from './target';
+
+interface PageRequest {
+  prefix: string;
+  delimiter: string;
+  /** Exclusive start: marker, start-after or the continuation token's key. */
+  after: string | undefined;
+  maxKeys: number;
+}
+
+interface Page {
+  objects: ObjectInfo[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** The last key or common prefix of the page: where the next page starts. */
+  last: string | undefined;
+}
+
+/** URL-encodes like AWS does for encoding-type=url: space as `+`, `/` left alone. */
+export function urlEncodeKey(text: string): string {
+  return encodeURIComponent(text)
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%2F/g, '/')
+    .replace(/%20/g, '+');
+}
+
+function parseMaxKeys(ctx: RequestContext, name: string): number {
+  const text = ctx.target.query.get(name);
+  if (text === null || text === '') return 1000;
+  if (!/^-?\d+$/.test(text) || Number(text) < 0) {
+    throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: text });
+  }
+  return Math.min(Number(text), 1000);
+}
+
+function parseEncoding(ctx: RequestContext): (text: string) => string {
+  const type = ctx.target.query.get('encoding-type');
+  if (type === null || type === '') return (text) => text;
+  if (type.toLowerCase() !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type' });
+  return urlEncodeKey;
+}
+
+async function collectPage(ctx: RequestContext, request: PageRequest): Promise<Page> {
+  const bucket = bucketOf(ctx);
+  const { namespace, config } = ctx.services;
+  const bucketDir = await namespace.buckets.require(bucket);
+  const page: Page = { objects: [], commonPrefixes: [], isTruncated: false, last: undefined };
+  if (request.maxKeys === 0) return page;
+  const walker = new KeyWalker(namespace.layout, bucketDir, { prefix: request.prefix, ...(request.after !== undefined ? { after: request.after } : {}) });
+  const found: { key: string; kind: 'file' | 'dir'; path: string }[] = [];
+  let count = 0;
+  for (let entry = await walker.next(); entry; entry = await walker.next()) {
+    if (entry.kind === 'dir' && !config.listDirectories && !(await isFolderObject(ctx, entry.path))) continue;
+    const rest = entry.key.slice(request.prefix.length);
+    const cut = request.delimiter === '' ? -1 : rest.indexOf(request.delimiter);
+    if (cut >= 0) {
+      const commonPrefix = request.prefix + rest.slice(0, cut + request.delimiter.length);
+      walker.skip(commonPrefix);
+      // A common prefix at or before the start was returned by an earlier page.
+      if (request.after !== undefined && compareKeys(commonPrefix, request.after) <= 0) continue;
+      if (count === request.maxKeys) {
+        page.isTruncated = true;
+        break;
+      }
+      page.commonPrefixes.push(commonPrefix);
+      page.last = commonPrefix;
+      count++;
+      continue;
+    }
+    if (count === request.maxKeys) {
+      page.isTruncated = true;
+      break;
+    }
+    found.push(entry);
+    page.last = entry.key;
+    count++;
+  }
+  // Describe the page's objects in parallel; one that vanished meanwhile is left out.
+  const described = await Promise.all(
+    found.map((entry) =>
+      entry.kind === 'dir'
+        ? namespace.objects.head(bucket, entry.key as ObjectKey).catch(() => undefined)
+        : stat(entry.path, { bigint: true }).then(
+            (stats) => namespace.objects.describe(entry.key as ObjectKey, stats),
+            () => undefined,
+          ),
+    ),
+  );
+  page.objects = described.filter((o): o is ObjectInfo => o !== undefined);
+  return page;
+}
+
+async function isFolderObject(ctx: RequestContext, path: string): Promise<boolean> {
+  const stats = await stat(path, { bigint: true }).catch(() => undefined);
+  if (!stats) return false;
+  return (await ctx.services.namespace.metadata.readDirectory(stats))?.folder === true;
+}
+
+function owner(user: string): XmlNode[] {
+  return [
+    ['ID', user],
+    ['DisplayName', user],
+  ];
+}
+
+function objectNodes(info: ObjectInfo, encode: (t: string) => string, withOwner: boolean): XmlNode[] {
+  return [
+    ['Key', encode(info.key)],
+    ['LastModified', info.lastModified.toISOString()],
+    ['ETag', `"${info.etag}"`],
+    ['Size', info.size],
+    ['StorageClass', 'STANDARD'],
+    ...(withOwner ? ([['Owner', owner(info.owner)]] as XmlNode[]) : []),
+  ];
+}
+
+function prefixNodes(page: Page, encode: (t: string) => string): XmlNode[] {
+  return page.commonPrefixes.map((p) => ['CommonPrefixes', [['Prefix', encode(p)]]] as XmlNode);
+}
+
+function queryText(ctx: RequestContext, name: string): string {
+  return ctx.target.query.get(name) ?? '';
+}
+
+export async function listObjects(ctx: RequestContext): Promise<void> {
+  const encode = parseEncoding(ctx);
+  const prefix = queryText(ctx, 'prefix');
+  const delimiter = queryText(ctx, 'delimiter');
+  const marker = queryText(ctx, 'marker');
+  const maxKeys = parseMaxKeys(ctx, 'max-keys');
+  const page = await collectPage(ctx, { prefix, delimiter, after: marker === '' ? undefined : marker, maxKeys });
+  const encoded = ctx.target.query.has('encoding-type');
+  sendXml(ctx, 200, 'ListBucketResult', [
+    ['Name', bucketOf(ctx)],
+    ['Prefix', encode(prefix)],
+    ['Marker', encode(marker)],
+    ['MaxKeys', maxKeys],
+    ...(delimiter !== '' ? ([['Delimiter', encode(delimiter)]] as XmlNode[]) : []),
+    ['IsTruncated', page.isTruncated],
+    // S3 sends NextMarker only with a delimiter; clients fall back to the last key otherwise.
+    ...(page.isTruncated && page.last !== undefined ? ([['NextMarker', encode(page.last)]] as XmlNode[]) : []),
+    ...(encoded ? ([['EncodingType', 'url']] as XmlNode[]) : []),
+    ...page.objects.map((o) => ['Contents', objectNodes(o, encode, true)] as XmlNode),
+    ...prefixNodes(page, encode),
+  ]);
+}
+
+/** Continuation tokens are opaque to clients and signed, so a forged one is refused. */
+function makeToken(ctx: RequestContext, key: string): string {
+  const body = Buffer.from(key, 'utf8');
+  const mac = createHmac('sha256', ctx.services.namespace.secret).update(body).digest().subarray(0, 12);
+  return Buffer.concat([mac, body]).toString('base64url');
+}
+
+function readToken(ctx: RequestContext, token: string): string {
+  const raw = Buffer.from(token, 'base64url');
+  if (raw.length > 12 && raw.toString('base64url') === token.replace(/=+$/, '')) {
+    const body = raw.subarray(12);
+    const mac = createHmac('sha256', ctx.services.namespace.secret).update(body).digest().subarray(0, 12);
+    if (timingSafeEqual(mac, raw.subarray(0, 12))) return body.toString('utf8');
+  }
+  throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+}
+
+export async function listObjectsV2(ctx: RequestContext): Promise<void> {
+  const encode = parseEncoding(ctx);
+  const prefix = queryText(ctx, 'prefix');
+  const delimiter = queryText(ctx, 'delimiter');
+  const startAfter = queryText(ctx, 'start-after');
+  const token = ctx.target.query.get('continuation-token');
+  const maxKeys = parseMaxKeys(ctx, 'max-keys');
+  const fetchOwner = queryText(ctx, 'fetch-owner').toLowerCase() === 'true';
+  let after = startAfter === '' ? undefined : startAfter;
+  if (token !== null) {
+    const from = readToken(ctx, token);
+    if (after === undefined || compareKeys(from, after) > 0) after = from;
+  }
+  const page = await collectPage(ctx, { prefix, delimiter, after, maxKeys });
+  const encoded = ctx.target.query.has('encoding-type');
+  sendXml(ctx, 200, 'ListBucketResult', [
+    ['Name', bucketOf(ctx)],
+    ['Prefix', encode(prefix)],
+    ...(startAfter !== '' ? ([['StartAfter', encode(startAfter)]] as XmlNode[]) : []),
+    ...(token !== null ? ([['ContinuationToken', token]] as XmlNode[]) : []),
+    ...(page.isTruncated && page.last !== undefined ? ([['NextContinuationToken', makeToken(ctx, page.last)]] as XmlNode[]) : []),
+    ['KeyCount', page.objects.length + page.commonPrefixes.length],
+    ['MaxKeys', maxKeys],
+    ...(delimiter !== '' ? ([['Delimiter', encode(delimiter)]] as XmlNode[]) : []),
+    ['IsTruncated', page.isTruncated],
+    ...(encoded ? ([['EncodingType', 'url']] as XmlNode[]) : []),
+    ...page.objects.map((o) => ['Contents', objectNodes(o, encode, fetchOwner)] as XmlNode),
+    ...prefixNodes(page, encode),
+  ]);
+}
+
+/** Versioning is not kept: every object is its one current version, VersionId "null". */
+export async function listObjectVersions(ctx: RequestContext): Promise<void> {
+  const encode = parseEncoding(ctx);
+  const prefix = queryText(ctx, 'prefix');
+  const delimiter = queryText(ctx, 'delimiter');
+  const keyMarker = queryText(ctx, 'key-marker');
+  const versionIdMarker = queryText(ctx, 'version-id-marker');
+  const maxKeys = parseMaxKeys(ctx, 'max-keys');
+  const page = await collectPage(ctx, { prefix, delimiter, after: keyMarker === '' ? undefined : keyMarker, maxKeys });
+  const encoded = ctx.target.query.has('encoding-type');
+  sendXml(ctx, 200, 'ListVersionsResult', [
+    ['Name', bucketOf(ctx)],
+    ['Prefix', encode(prefix)],
+    ['KeyMarker', encode(keyMarker)],
+    ['VersionIdMarker', versionIdMarker],
+    ...(page.isTruncated && page.last !== undefined
+      ? ([
+          ['NextKeyMarker', encode(page.last)],
+          ['NextVersionIdMarker', 'null'],
+        ] as XmlNode[])
+      : []),
+    ['MaxKeys', maxKeys],
+    ...(delimiter !== '' ? ([['Delimiter', encode(delimiter)]] as XmlNode[]) : []),
+    ['IsTruncated', page.isTruncated],
+    ...(encoded ? ([['EncodingType', 'url']] as XmlNode[]) : []),
+    ...page.objects.map(
+      (o) =>
+        [
+          'Version',
+          [
+            ['Key', encode(o.key)],
+            ['VersionId', 'null'],
+            ['IsLatest', true],
+            ['LastModified', o.lastModified.toISOString()],
+            ['ETag', `"${o.etag}"`],
+            ['Size', o.size],
+            ['StorageClass', 'STANDARD'],
+            ['Owner', owner(o.owner)],
+          ],
+        ] as XmlNode,
+    ),
+    ...prefixNodes(page, encode),
+  ]);
+}

@@ -1,0 +1,128 @@
+// Single objects: PutObject, GetObject, HeadObject, DeleteObject.
+import { pipeline } from 'node:stream/promises';
+import type { RequestContext } from '../http/context';
+import { S3Error } from '../http/errors';
+import { sendEmpty, setSafeHeader } from '../http/respond';
+import { isFolderKey, type ObjectInfo } from '../namespace';
+import { receiveBody } from './body';
+import { checkConditions, headerValue, parseContentHeaders, parseRange, parseUserMetadata, readConditions, setObjectHeaders } from './headers';
+import { parseTaggingHeader } from './tagging';
+import { bucketOf, keyOf } from './target';
+
+const READ_CHUNK = 1 << 20;
+
+const RESPONSE_OVERRIDES: [string, string][] = [
+  ['response-content-type', 'Content-Type'],
+  ['response-content-language', 'Content-Language'],
+  ['response-expires', 'Expires'],
+  ['response-cache-control', 'Cache-Control'],
+  ['response-content-disposition', 'Content-Disposition'],
+  ['response-content-encoding', 'Content-Encoding'],
+];
+
+export async function putObject(ctx: RequestContext): Promise<void> {
+  const bucket = bucketOf(ctx);
+  const key = keyOf(ctx);
+  const { config, namespace } = ctx.services;
+  const headers = parseContentHeaders(ctx.req.headers);
+  const userMeta = parseUserMetadata(ctx.req.headers, config.metadataMaxSize);
+  const tags = parseTaggingHeader(headerValue(ctx.req.headers, 'x-amz-tagging'), config.taggingRestrictions);
+  const body = receiveBody(ctx);
+
+  if (isFolderKey(key)) {
+    await namespace.buckets.require(bucket);
+    let size = 0;
+    for await (const chunk of body.source as AsyncIterable<Buffer>) size += chunk.length;
+    body.verify();
+    if (size > 0) throw new S3Error('InvalidRequest', 'A key ending in "/" names a folder, which cannot hold data.', { Key: key });
+    const info = await namespace.objects.createFolder(bucket, key, ctx.user, tags);
+    sendEmpty(ctx, 200, { ETag: `"${info.etag}"` });
+    return;
+  }
+
+  let checksumHeader: [string, string] | undefined;
+  const info = await namespace.objects.write(bucket, key, body.source, ctx.user, () => {
+    const verified = body.verify();
+    if (verified.checksum) checksumHeader = [`x-amz-checksum-${verified.checksum.algorithm}`, verified.checksum.value];
+    return {
+      etag: verified.md5.toString('hex'),
+      headers,
+      userMeta,
+      tags,
+      owner: ctx.user,
+      ...(verified.checksum ? { checksum: verified.checksum } : {}),
+    };
+  });
+  sendEmpty(ctx, 200, { ETag: `"${info.etag}"`, ...(checksumHeader ? { [checksumHeader[0]]: checksumHeader[1] } : {}) });
+}
+
+/** The byte range of part N of a multipart object (S3's GetObject?partNumber). */
+function partRange(info: ObjectInfo, partText: string): { start: number; end: number } {
+  const part = Number(partText);
+  if (!/^\d+$/.test(partText) || part < 1 || part > 10000) {
+    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.', { ArgumentName: 'partNumber', ArgumentValue: partText });
+  }
+  const sizes = info.partSizes ?? [info.size];
+  if (part > sizes.length) throw new S3Error('InvalidPartNumber', undefined, { PartNumberRequested: partText, ActualPartCount: String(sizes.length) });
+  const start = sizes.slice(0, part - 1).reduce((a, b) => a + b, 0);
+  return { start, end: start + sizes[part - 1]! - 1 };
+}
+
+async function readObject(ctx: RequestContext, withBody: boolean): Promise<void> {
+  const bucket = bucketOf(ctx);
+  const key = keyOf(ctx);
+  const opened = await ctx.services.namespace.objects.open(bucket, key);
+  const { info, handle } = opened;
+  let streaming = false;
+  try {
+    try {
+      checkConditions(readConditions(ctx.req.headers), info);
+    } catch (e) {
+      if (e instanceof S3Error && e.code === 'NotModified') {
+        throw new S3Error('NotModified', undefined, {}, { ETag: `"${info.etag}"`, 'Last-Modified': info.lastModified.toUTCString() });
+      }
+      throw e;
+    }
+    const { res } = ctx;
+    const partNumber = ctx.target.query.get('partNumber');
+    const range = partNumber !== null ? partRange(info, partNumber) : parseRange(headerValue(ctx.req.headers, 'range'), info.size);
+    setObjectHeaders(res, info);
+    for (const [param, name] of RESPONSE_OVERRIDES) {
+      const value = ctx.target.query.get(param);
+      if (value !== null) setSafeHeader(res, name, value);
+    }
+    const wantsChecksum = headerValue(ctx.req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
+    if (info.checksum && wantsChecksum && !range) res.setHeader(`x-amz-checksum-${info.checksum.algorithm}`, info.checksum.value);
+    const length = range ? range.end - range.start + 1 : info.size;
+    if (range) {
+      res.statusCode = 206;
+      res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${info.size}`);
+    } else {
+      res.statusCode = 200;
+    }
+    res.setHeader('Content-Length', length);
+    if (!withBody || !handle || length === 0) {
+      res.end();
+      return;
+    }
+    const start = range?.start ?? 0;
+    const stream = handle.createReadStream({ start, end: start + length - 1, highWaterMark: READ_CHUNK, autoClose: true });
+    streaming = true;
+    await pipeline(stream, res);
+  } finally {
+    if (!streaming) await handle?.close();
+  }
+}
+
+export async function getObject(ctx: RequestContext): Promise<void> {
+  await readObject(ctx, true);
+}
+
+export async function headObject(ctx: RequestContext): Promise<void> {
+  await readObject(ctx, false);
+}
+
+export async function deleteObject(ctx: RequestContext): Promise<void> {
+  await ctx.services.namespace.objects.delete(bucketOf(ctx), keyOf(ctx));
+  sendEmpty(ctx, 204);
+}
