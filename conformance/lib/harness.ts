@@ -1,10 +1,14 @@
 // Test harness: a real sluice process on a fresh temp root and a free port, and the real clients
 // (aws cli, boto3 through python3, raw HTTP) pointed at it. No mocks.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 export const REPO = resolve(__dirname, '..', '..', '..');
 export const CLI = join(REPO, 'dist', 'source', 'cli', 'main.js');
@@ -30,6 +34,11 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Keep the root after stop (for restart tests). */
   keepRoot?: boolean;
+  /**
+   * Pass only `serve` and `args`: no --root/--host/--port, so that a --conf file or SLUICE_*
+   * variables can set them (the test picks the port with `freePort()`).
+   */
+  bare?: boolean;
 }
 
 export function tempDir(prefix = 'sluice-test-'): string {
@@ -39,7 +48,8 @@ export function tempDir(prefix = 'sluice-test-'): string {
 /** Starts `sluice serve` on 127.0.0.1 and a free port; resolves once it answers. */
 export async function startSluice(options: StartOptions = {}): Promise<Sluice> {
   const root = options.root ?? tempDir();
-  const child = spawn(process.execPath, [CLI, 'serve', '--root', root, '--host', '127.0.0.1', '--port', '0', ...(options.args ?? [])], {
+  const defaults = options.bare ? [] : ['--root', root, '--host', '127.0.0.1', '--port', '0'];
+  const child = spawn(process.execPath, [CLI, 'serve', ...defaults, ...(options.args ?? [])], {
     env: { ...process.env, ...(options.env ?? {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -193,4 +203,169 @@ export function xmlValue(xml: string, name: string): string | undefined {
 
 export function xmlValues(xml: string, name: string): string[] {
   return [...xml.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, 'g'))].map((m) => m[1]!);
+}
+
+// ---- Helpers of the end-to-end suites ----
+
+/** The Authorization header exactly as the Alluxio documentation shows it: it names the user, nothing is signed. */
+export function simpleAuth(user = 'testuser'): string {
+  return `AWS4-HMAC-SHA256 Credential=${user}/... SignedHeaders=... Signature=...`;
+}
+
+export interface S3RequestOptions {
+  headers?: Record<string, string | number>;
+  body?: Buffer | string;
+  /** The SIMPLE user named in the Authorization header; `null` sends none (the server's own user). */
+  user?: string | null;
+}
+
+/** A raw request as a SIMPLE user (testuser unless told otherwise). */
+export function s3(server: Sluice, method: string, path: string, options: S3RequestOptions = {}): Promise<RawResponse> {
+  const headers: Record<string, string | number> = { ...(options.headers ?? {}) };
+  const user = options.user === undefined ? 'testuser' : options.user;
+  if (user !== null && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) headers.Authorization = simpleAuth(user);
+  return rawRequest(server, method, path, { headers, ...(options.body !== undefined ? { body: options.body } : {}) });
+}
+
+/** `/bucket/key` with each key segment percent-encoded (slashes kept). */
+export function objectPath(bucket: string, key: string): string {
+  return `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** The S3 error code of an error response (undefined when there is none). */
+export function errorCode(res: RawResponse): string | undefined {
+  return xmlValue(res.text, 'Code');
+}
+
+export async function createBucket(server: Sluice, bucket: string, user = 'testuser'): Promise<void> {
+  const res = await s3(server, 'PUT', `/${bucket}`, { user });
+  if (res.status !== 200) throw new Error(`CreateBucket ${bucket}: ${res.status} ${res.text}`);
+}
+
+export async function putObject(server: Sluice, bucket: string, key: string, body: Buffer | string, headers: Record<string, string | number> = {}): Promise<RawResponse> {
+  const res = await s3(server, 'PUT', objectPath(bucket, key), { headers, body });
+  if (res.status !== 200) throw new Error(`PutObject ${bucket}/${key}: ${res.status} ${res.text}`);
+  return res;
+}
+
+export function md5Hex(data: Buffer | string): string {
+  return createHash('md5').update(data).digest('hex');
+}
+
+export async function md5OfFile(path: string): Promise<string> {
+  const hash = createHash('md5');
+  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), hash);
+  return hash.digest('hex');
+}
+
+/** Writes `size` random bytes to `path` a chunk at a time (never the whole file in memory); returns their MD5. */
+export async function writeRandomFile(path: string, size: number): Promise<string> {
+  const hash = createHash('md5');
+  let left = size;
+  const chunks = Readable.from(
+    (function* () {
+      while (left > 0) {
+        const chunk = randomBytes(Math.min(left, 1 << 20));
+        left -= chunk.length;
+        hash.update(chunk);
+        yield chunk;
+      }
+    })(),
+  );
+  await pipeline(chunks, createWriteStream(path));
+  return hash.digest('hex');
+}
+
+/** Polls until `condition` holds; fails with `what` after `timeoutMs`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Every entry below `dir`, as relative paths (directories end in `/`), sorted. */
+export function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string): void => {
+    for (const entry of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) {
+        out.push(`${path}/`);
+        walk(path);
+      } else {
+        out.push(path);
+      }
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
+/** A port that was free a moment ago (for tests that set the port through a file or the environment). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface RawExchange {
+  /** The status of the response, if one arrived. */
+  status: number | undefined;
+  /** Everything the server sent. */
+  text: string;
+}
+
+/**
+ * Writes bytes exactly as given on a fresh connection (for what http clients will not send: short
+ * bodies, broken framing). `close: 'destroy'` drops the connection right after writing, as a
+ * crashed client would; otherwise the response is read until complete, closed or `timeoutMs`.
+ */
+export function rawExchange(server: Sluice, data: (Buffer | string)[], options: { close?: 'destroy' | 'end' | 'none'; timeoutMs?: number } = {}): Promise<RawExchange> {
+  return new Promise((resolveExchange, reject) => {
+    const socket = connect(server.port, '127.0.0.1');
+    let received = Buffer.alloc(0);
+    const finish = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      const text = received.toString('utf8');
+      const match = /^HTTP\/1\.1 (\d{3})/.exec(text);
+      resolveExchange({ status: match ? Number(match[1]) : undefined, text });
+    };
+    const timer = setTimeout(finish, options.timeoutMs ?? 5000);
+    socket.on('error', (e) => (received.length > 0 ? finish() : options.close === 'destroy' ? finish() : reject(e)));
+    socket.on('data', (d: Buffer) => {
+      received = Buffer.concat([received, d]);
+      const text = received.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(text.slice(0, end));
+      if (length && received.length >= end + 4 + Number(length[1])) finish();
+    });
+    socket.on('close', finish);
+    socket.on('connect', () => {
+      for (const part of data) socket.write(part);
+      if (options.close === 'destroy') setTimeout(finish, 50);
+      else if (options.close === 'end') socket.end();
+    });
+  });
+}
+
+/** The JSON a python/aws run printed on its last stdout line; throws with stderr when it failed. */
+export function lastJson<T = unknown>(result: CommandResult): T {
+  if (result.code !== 0) throw new Error(`exit ${result.code}: ${result.stderr}${result.stdout}`);
+  const lines = result.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1] ?? 'null') as T;
+}
+
+/** Parses the aws cli's JSON output (empty output is `{}`); throws with stderr when it failed. */
+export function awsJson<T = Record<string, unknown>>(result: CommandResult): T {
+  if (result.code !== 0) throw new Error(`aws exit ${result.code}: ${result.stderr}`);
+  return (result.stdout.trim() === '' ? {} : JSON.parse(result.stdout)) as T;
 }
