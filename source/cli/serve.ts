@@ -5,6 +5,8 @@ import { userInfo } from 'node:os';
 import type { Config } from '../config/config';
 import { createS3Server } from '../http/server';
 import { Namespace } from '../namespace';
+import { startUploadCleaner } from '../namespace/upload-cleaner';
+import { UploadStore } from '../namespace/uploads';
 
 export interface Running {
   server: Server;
@@ -30,6 +32,13 @@ export async function serve(config: Config): Promise<Running> {
     fsync: config.fsync,
   });
   const server = createS3Server({ config, namespace, defaultUser });
+  const stopCleaner = startUploadCleaner(new UploadStore(namespace.layout), {
+    timeoutMs: config.multipart.timeoutMs,
+    retryCount: config.multipart.cleanerRetryCount,
+    retryDelayMs: config.multipart.cleanerRetryDelayMs,
+    poolSize: config.multipart.cleanerPoolSize,
+    onAbort: (id) => process.stdout.write(`${new Date().toISOString()} cleaner aborted idle multipart upload ${id}\n`),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -44,6 +53,7 @@ export async function serve(config: Config): Promise<Running> {
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        stopCleaner();
         server.close(() => resolve());
         server.closeIdleConnections();
       }),

@@ -1,8 +1,11 @@
 // The router: method + bucket/key + sub-resource → the action that serves it. Sub-resources
 // sluice does not serve are refused with NotImplemented, never mistaken for another action.
 import * as buckets from '../s3/buckets';
+import { completeMultipartUpload } from '../s3/complete';
 import { copyObject } from '../s3/copy';
+import { deleteObjects } from '../s3/delete-objects';
 import * as listing from '../s3/listing';
+import * as multipart from '../s3/multipart';
 import * as objects from '../s3/objects';
 import * as tagging from '../s3/tagging';
 import type { RequestContext } from './context';
@@ -44,7 +47,7 @@ function bucketRoute(method: string, query: URLSearchParams): Route {
       if (has('versioning')) return route('GetBucketVersioning', buckets.getBucketVersioning);
       if (has('acl')) return route('GetBucketAcl', buckets.getBucketAcl);
       if (has('versions')) return route('ListObjectVersions', listing.listObjectVersions);
-      if (has('uploads')) return notImplemented('ListMultipartUploads');
+      if (has('uploads')) return route('ListMultipartUploads', multipart.listMultipartUploads);
       if (query.get('list-type') === '2') return route('ListObjectsV2', listing.listObjectsV2);
       return route('ListObjects', listing.listObjects);
     case 'HEAD':
@@ -57,7 +60,7 @@ function bucketRoute(method: string, query: URLSearchParams): Route {
       if (has('tagging')) return route('DeleteBucketTagging', tagging.deleteBucketTagging);
       return route('DeleteBucket', buckets.deleteBucket);
     case 'POST':
-      if (has('delete')) return notImplemented('DeleteObjects');
+      if (has('delete')) return route('DeleteObjects', deleteObjects);
       break;
   }
   throw new S3Error('MethodNotAllowed');
@@ -69,23 +72,25 @@ function objectRoute(method: string, query: URLSearchParams, isCopy: boolean): R
     case 'GET':
       if (has('tagging')) return route('GetObjectTagging', tagging.getObjectTagging);
       if (has('acl')) return route('GetObjectAcl', buckets.getObjectAcl);
-      if (has('uploadId')) return notImplemented('ListParts');
+      if (has('uploadId')) return route('ListParts', multipart.listParts);
       return route('GetObject', objects.getObject);
     case 'HEAD':
       return route('HeadObject', objects.headObject);
     case 'PUT':
       if (has('tagging')) return route('PutObjectTagging', tagging.putObjectTagging);
       if (has('acl')) return notImplemented('PutObjectAcl');
-      if (has('uploadId') || has('partNumber')) return notImplemented(isCopy ? 'UploadPartCopy' : 'UploadPart');
+      if (has('uploadId') || has('partNumber')) {
+        return isCopy ? route('UploadPartCopy', multipart.uploadPartCopy) : route('UploadPart', multipart.uploadPart);
+      }
       if (isCopy) return route('CopyObject', copyObject);
       return route('PutObject', objects.putObject);
     case 'DELETE':
       if (has('tagging')) return route('DeleteObjectTagging', tagging.deleteObjectTagging);
-      if (has('uploadId')) return notImplemented('AbortMultipartUpload');
+      if (has('uploadId')) return route('AbortMultipartUpload', multipart.abortMultipartUpload);
       return route('DeleteObject', objects.deleteObject);
     case 'POST':
-      if (has('uploads')) return notImplemented('CreateMultipartUpload');
-      if (has('uploadId')) return notImplemented('CompleteMultipartUpload');
+      if (has('uploads')) return route('CreateMultipartUpload', multipart.createMultipartUpload);
+      if (has('uploadId')) return route('CompleteMultipartUpload', completeMultipartUpload);
       break;
   }
   throw new S3Error('MethodNotAllowed');

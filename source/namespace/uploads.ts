@@ -1,0 +1,319 @@
+// Multipart uploads, all state on disk under .sluice/uploads so that any process serving ROOT can
+// continue an upload another one started, and a restart loses nothing:
+//
+//   uploads/<id>/upload.json             the upload: bucket, key, owner, what the object will carry
+//   uploads/<id>/parts/<n>.<md5>[.<alg>.<checksum>]   a part; its name records its ETag
+//   uploads/<id>.claimed-<rand>/         an upload a CompleteMultipartUpload is assembling
+//   uploads/<id>.done.json               the result of a completed upload, for repeated completes
+//
+// A re-uploaded part lands under a new name and the older file of that number is removed, so the
+// newest wins even when two uploads of one part race.
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { S3Error } from '../http/errors';
+import type { Layout } from './layout';
+import type { ChecksumAlgorithm, ContentHeaders, Tag } from './metadata';
+import { compareKeys } from './listing';
+import type { BucketName, ObjectKey } from './names';
+import { randomSuffix, tempName } from './tmp';
+
+const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const PART_NAME = /^(\d{1,5})\.([0-9a-f]{32})(?:\.([a-z0-9]+)\.([A-Za-z0-9_-]+))?$/;
+
+export interface UploadRecord {
+  uploadId: string;
+  bucket: BucketName;
+  key: ObjectKey;
+  owner: string;
+  initiated: string;
+  headers: ContentHeaders;
+  userMeta: Record<string, string>;
+  tags: Tag[];
+  checksumAlgorithm?: ChecksumAlgorithm;
+}
+
+export interface PartInfo {
+  partNumber: number;
+  etag: string;
+  size: number;
+  lastModified: Date;
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+  path: string;
+}
+
+export interface CompletedUpload {
+  bucket: BucketName;
+  key: ObjectKey;
+  etag: string;
+}
+
+/** A claimed upload, being assembled: its parts are frozen. */
+export interface ClaimedUpload {
+  record: UploadRecord;
+  parts: PartInfo[];
+  /** Keeps the claim fresh so no cleaner takes it for abandoned. */
+  touch(): Promise<void>;
+  /** Gives the upload back (the complete failed before writing anything). */
+  release(): Promise<void>;
+  /** Records the result and removes the parts. */
+  finish(result: CompletedUpload): Promise<void>;
+}
+
+const isCode = (e: unknown, ...codes: string[]): boolean => codes.includes((e as NodeJS.ErrnoException)?.code ?? '');
+
+function noSuchUpload(uploadId: string): S3Error {
+  return new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
+}
+
+export class UploadStore {
+  constructor(private readonly layout: Layout) {}
+
+  private dirOf(uploadId: string): string {
+    if (!UPLOAD_ID.test(uploadId)) throw noSuchUpload(uploadId);
+    return join(this.layout.uploads, uploadId);
+  }
+
+  async create(record: Omit<UploadRecord, 'uploadId' | 'initiated'>): Promise<UploadRecord> {
+    const uploadId = randomUUID();
+    const full: UploadRecord = { uploadId, initiated: new Date().toISOString(), ...record };
+    // Built aside and renamed into place: an upload is visible whole or not at all.
+    const staging = join(this.layout.tmp, tempName());
+    await mkdir(join(staging, 'parts'), { recursive: true });
+    try {
+      await writeFile(join(staging, 'upload.json'), JSON.stringify(full));
+      await rename(staging, this.dirOf(uploadId));
+    } catch (e) {
+      await rm(staging, { recursive: true, force: true });
+      throw e;
+    }
+    return full;
+  }
+
+  private async readRecord(dir: string, uploadId: string): Promise<UploadRecord> {
+    try {
+      return JSON.parse(await readFile(join(dir, 'upload.json'), 'utf8')) as UploadRecord;
+    } catch (e) {
+      if (isCode(e, 'ENOENT', 'ENOTDIR')) throw noSuchUpload(uploadId);
+      throw e;
+    }
+  }
+
+  /** The upload, checked to belong to this bucket and key. */
+  async get(uploadId: string, bucket: BucketName, key: ObjectKey): Promise<UploadRecord> {
+    const record = await this.readRecord(this.dirOf(uploadId), uploadId);
+    if (record.bucket !== bucket || record.key !== key) throw noSuchUpload(uploadId);
+    return record;
+  }
+
+  /**
+   * Streams a part to a temp file, lets `finish` verify it and name its ETag, then moves it into
+   * the upload. Fails with NoSuchUpload if the upload was completed or aborted meanwhile.
+   */
+  async writePart(
+    record: UploadRecord,
+    partNumber: number,
+    source: Readable,
+    finish: () => { md5: string; checksum?: { algorithm: ChecksumAlgorithm; value: string } } | Promise<{ md5: string; checksum?: { algorithm: ChecksumAlgorithm; value: string } }>,
+  ): Promise<PartInfo> {
+    const dir = this.dirOf(record.uploadId);
+    const partsDir = join(dir, 'parts');
+    // A part in flight is activity: the cleaner must not take a slow upload for an idle one.
+    const now = new Date();
+    await utimes(dir, now, now).catch((e: unknown) => {
+      throw isCode(e, 'ENOENT') ? noSuchUpload(record.uploadId) : e;
+    });
+    const temp = join(this.layout.tmp, tempName());
+    try {
+      await pipeline(source, createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20 }));
+      const { md5, checksum } = await finish();
+      const suffix = checksum ? `.${checksum.algorithm}.${Buffer.from(checksum.value, 'base64').toString('base64url')}` : '';
+      const name = `${partNumber}.${md5}${suffix}`;
+      const path = join(partsDir, name);
+      try {
+        await rename(temp, path);
+      } catch (e) {
+        if (isCode(e, 'ENOENT')) throw noSuchUpload(record.uploadId);
+        throw e;
+      }
+      const stats = await stat(path);
+      await this.dropOlderVersions(partsDir, partNumber, name, stats.mtimeMs);
+      return { partNumber, etag: md5, size: stats.size, lastModified: stats.mtime, path, ...(checksum ? { checksum } : {}) };
+    } catch (e) {
+      await unlink(temp).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async dropOlderVersions(partsDir: string, partNumber: number, keep: string, keepMtime: number): Promise<void> {
+    const names = await readdir(partsDir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (name === keep || !name.startsWith(`${partNumber}.`)) continue;
+      const stats = await stat(join(partsDir, name)).catch(() => undefined);
+      if (stats && stats.mtimeMs <= keepMtime) await unlink(join(partsDir, name)).catch(() => undefined);
+    }
+  }
+
+  /** The current parts of an upload in part-number order (the newest file of each number). */
+  async parts(dir: string): Promise<PartInfo[]> {
+    const partsDir = join(dir, 'parts');
+    const names = await readdir(partsDir);
+    const byNumber = new Map<number, PartInfo>();
+    await Promise.all(
+      names.map(async (name) => {
+        const match = PART_NAME.exec(name);
+        if (!match) return;
+        const path = join(partsDir, name);
+        const stats = await stat(path).catch(() => undefined);
+        if (!stats) return;
+        const partNumber = Number(match[1]);
+        const current = byNumber.get(partNumber);
+        if (current && current.lastModified.getTime() >= stats.mtimeMs) return;
+        const checksum = match[3] ? { algorithm: match[3] as ChecksumAlgorithm, value: Buffer.from(match[4]!, 'base64url').toString('base64') } : undefined;
+        byNumber.set(partNumber, { partNumber, etag: match[2]!, size: stats.size, lastModified: stats.mtime, path, ...(checksum ? { checksum } : {}) });
+      }),
+    );
+    return [...byNumber.values()].sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  async listParts(uploadId: string, bucket: BucketName, key: ObjectKey): Promise<{ record: UploadRecord; parts: PartInfo[] }> {
+    const record = await this.get(uploadId, bucket, key);
+    const parts = await this.parts(this.dirOf(uploadId)).catch((e: unknown) => {
+      if (isCode(e, 'ENOENT')) throw noSuchUpload(uploadId);
+      throw e;
+    });
+    return { record, parts };
+  }
+
+  /** Every upload in progress in a bucket, in key then initiation order. */
+  async list(bucket: BucketName): Promise<UploadRecord[]> {
+    const names = await readdir(this.layout.uploads);
+    const records = await Promise.all(
+      names.filter((n) => UPLOAD_ID.test(n)).map((n) => this.readRecord(join(this.layout.uploads, n), n).catch(() => undefined)),
+    );
+    return records
+      .filter((r): r is UploadRecord => r !== undefined && r.bucket === bucket)
+      .sort((a, b) => compareKeys(a.key, b.key) || a.initiated.localeCompare(b.initiated) || a.uploadId.localeCompare(b.uploadId));
+  }
+
+  private donePath(uploadId: string): string {
+    return join(this.layout.uploads, `${uploadId}.done.json`);
+  }
+
+  /** The recorded result of an upload that was already completed, if any. */
+  async completed(uploadId: string): Promise<CompletedUpload | undefined> {
+    if (!UPLOAD_ID.test(uploadId)) return undefined;
+    try {
+      return JSON.parse(await readFile(this.donePath(uploadId), 'utf8')) as CompletedUpload;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** True while some process is assembling this upload. */
+  async isClaimed(uploadId: string): Promise<boolean> {
+    const names = await readdir(this.layout.uploads);
+    return names.some((n) => n.startsWith(`${uploadId}.claimed-`));
+  }
+
+  /**
+   * Takes an upload for completion by renaming its folder: exactly one complete (or abort) can
+   * win, and parts arriving later find no upload. Undefined when it is gone (done, claimed, aborted).
+   */
+  async claim(uploadId: string, bucket: BucketName, key: ObjectKey): Promise<ClaimedUpload | undefined> {
+    const dir = this.dirOf(uploadId);
+    const record = await this.get(uploadId, bucket, key);
+    const claimed = `${dir}.claimed-${randomSuffix()}`;
+    try {
+      await rename(dir, claimed);
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) return undefined;
+      throw e;
+    }
+    const parts = await this.parts(claimed);
+    return {
+      record,
+      parts,
+      touch: async () => {
+        const now = new Date();
+        await utimes(claimed, now, now).catch(() => undefined);
+      },
+      release: async () => {
+        await rename(claimed, dir);
+      },
+      finish: async (result) => {
+        await writeFile(this.donePath(uploadId), JSON.stringify(result));
+        await rm(claimed, { recursive: true, force: true });
+      },
+    };
+  }
+
+  async abort(uploadId: string, bucket: BucketName, key: ObjectKey): Promise<void> {
+    const dir = this.dirOf(uploadId);
+    await this.get(uploadId, bucket, key);
+    await this.remove(uploadId, dir);
+  }
+
+  private async remove(uploadId: string, dir: string): Promise<void> {
+    const doomed = `${dir}.aborted-${randomSuffix()}`;
+    try {
+      await rename(dir, doomed);
+    } catch (e) {
+      if (isCode(e, 'ENOENT')) throw noSuchUpload(uploadId);
+      throw e;
+    }
+    await rm(doomed, { recursive: true, force: true });
+  }
+
+  /**
+   * Aborts uploads idle for longer than `timeoutMs` and sweeps what finished or crashed uploads
+   * left behind. Returns the ids of the uploads it aborted.
+   */
+  async sweep(timeoutMs: number, retries: number, retryDelayMs: number, concurrency: number): Promise<string[]> {
+    const now = Date.now();
+    const names = await readdir(this.layout.uploads);
+    const aborted: string[] = [];
+    const work: (() => Promise<void>)[] = [];
+    for (const name of names) {
+      const path = join(this.layout.uploads, name);
+      const id = name.slice(0, 36);
+      if (UPLOAD_ID.test(name)) {
+        work.push(async () => {
+          const idle = now - (await this.lastActivity(path));
+          if (idle <= timeoutMs) return;
+          for (let attempt = 0; ; attempt++) {
+            try {
+              await this.remove(id, path);
+              aborted.push(id);
+              return;
+            } catch (e) {
+              if (e instanceof S3Error || attempt >= retries) return;
+              await new Promise((r) => setTimeout(r, retryDelayMs));
+            }
+          }
+        });
+      } else if (UPLOAD_ID.test(id)) {
+        // Done records, and claimed or aborted folders whose process died, once they are old.
+        work.push(async () => {
+          const stats = await stat(path).catch(() => undefined);
+          if (stats && now - stats.mtimeMs > timeoutMs) await rm(path, { recursive: true, force: true });
+        });
+      }
+    }
+    const queue = work.slice();
+    await Promise.all(
+      Array.from({ length: Math.max(1, concurrency) }, async () => {
+        for (let job = queue.shift(); job; job = queue.shift()) await job().catch(() => undefined);
+      }),
+    );
+    return aborted;
+  }
+
+  private async lastActivity(dir: string): Promise<number> {
+    const [own, parts] = await Promise.all([stat(dir).catch(() => undefined), stat(join(dir, 'parts')).catch(() => undefined)]);
+    return Math.max(own?.mtimeMs ?? 0, parts?.mtimeMs ?? 0);
+  }
+}
