@@ -73,14 +73,21 @@ export type RawOptions = { [K in OptionName]?: string | number | boolean };
 
 /** Reads a --conf properties file into option values; unknown keys are an error, so typos show. */
 export function readPropertiesFile(path: string): RawOptions {
-  const properties = parseProperties(readFileSync(path, 'utf8'));
+  let properties: Map<string, string>;
+  try {
+    properties = parseProperties(readFileSync(path, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== undefined) throw e;
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
   const byAlluxioName = new Map<string, OptionName>();
   for (const [name, option] of Object.entries(OPTIONS) as [OptionName, (typeof OPTIONS)[OptionName]][]) {
     if (option.alluxio) byAlluxioName.set(option.alluxio, name);
   }
   const result: RawOptions = {};
   for (const [key, value] of properties) {
-    const name = byAlluxioName.get(key) ?? (key in OPTIONS ? (key as OptionName) : undefined);
+    // hasOwn, not `in`: `toString` or `__proto__` are no options.
+    const name = byAlluxioName.get(key) ?? (Object.hasOwn(OPTIONS, key) ? (key as OptionName) : undefined);
     if (name) result[name] = value;
     else if (!key.startsWith('alluxio.')) throw new Error(`${path}: unknown property "${key}"`);
     // Other alluxio.* properties concern Alluxio's own servers; they are accepted and ignored.
@@ -97,7 +104,9 @@ function asBoolean(value: string | number | boolean, name: string): boolean {
 }
 
 function asInteger(value: string | number | boolean, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  // Decimal digits only: Number() would read '' as 0 and accept '0x10' or '1e3'.
+  const text = String(value).trim();
+  const n = typeof value === 'number' ? value : /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name}: expected an integer from ${min} to ${max}, got "${value}"`);
   return n;
 }

@@ -6,6 +6,7 @@ const SIZE_UNITS: Record<string, number> = {
   m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2,
   g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3,
   t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4,
+  p: 1024 ** 5, pb: 1024 ** 5, pib: 1024 ** 5,
 };
 
 const DURATION_UNITS: Record<string, number> = {
@@ -17,11 +18,16 @@ const DURATION_UNITS: Record<string, number> = {
 };
 
 function parseWithUnits(text: string | number, units: Record<string, number>, what: string): number {
-  if (typeof text === 'number') return text;
+  // A count of bytes or milliseconds: a whole, non-negative, exact number (no NaN, no 1e32).
+  const valid = (n: number): number => {
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`invalid ${what}: "${text}"`);
+    return n;
+  };
+  if (typeof text === 'number') return valid(text);
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
   const factor = match ? units[match[2]!.toLowerCase()] : undefined;
   if (!match || factor === undefined) throw new Error(`invalid ${what}: "${text}"`);
-  return Math.round(Number(match[1]) * factor);
+  return valid(Math.round(Number(match[1]) * factor));
 }
 
 /** Bytes from `2KB`, `1.5MB`, `1024` (binary units, as Alluxio reads them). */

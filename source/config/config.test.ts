@@ -1,0 +1,186 @@
+// The typed configuration: defaults, normalization, clear errors, Alluxio property files.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { buildConfig, readPropertiesFile } from './config';
+
+function propertiesFile(t: tap.Test, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-config-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'alluxio-site.properties');
+  writeFileSync(path, text);
+  return path;
+}
+
+t.test('defaults', async (t) => {
+  t.same(buildConfig({}), {
+    root: './data',
+    host: '127.0.0.1',
+    port: 39999,
+    basePath: '/api/v1/s3',
+    listDirectories: true,
+    metadataMaxSize: 2048,
+    taggingRestrictions: true,
+    writeType: 'CACHE_THROUGH',
+    deleteType: 'ALLUXIO_AND_UFS',
+    multipart: {
+      timeoutMs: 600_000,
+      cleanerRetryCount: 3,
+      cleanerRetryDelayMs: 10_000,
+      cleanerPoolSize: 1,
+      keepAliveIntervalMs: 30_000,
+      completePoolSize: 20,
+      tmpDirSuffix: '_s3_multipart_tmp',
+    },
+    region: 'us-east-1',
+    accessLog: true,
+    fsync: false,
+  });
+});
+
+t.test('values as strings (environment, properties) and as typed CLI values', async (t) => {
+  const config = buildConfig({
+    port: '8080',
+    'list-directories': 'false',
+    'metadata-max-size': '8KB',
+    'tagging-restrictions': 'off',
+    'write-type': 'must_cache',
+    'delete-type': ' ALLUXIO_ONLY ',
+    'multipart-timeout': '1h',
+    'multipart-cleaner-retry-count': '0',
+    'complete-keepalive-interval': '500ms',
+    'complete-pool-size': 4,
+    fsync: true,
+    'access-log': 'NO',
+  });
+  t.equal(config.port, 8080);
+  t.equal(config.listDirectories, false);
+  t.equal(config.metadataMaxSize, 8192);
+  t.equal(config.taggingRestrictions, false);
+  t.equal(config.writeType, 'MUST_CACHE');
+  t.equal(config.deleteType, 'ALLUXIO_ONLY');
+  t.equal(config.multipart.timeoutMs, 3_600_000);
+  t.equal(config.multipart.cleanerRetryCount, 0);
+  t.equal(config.multipart.keepAliveIntervalMs, 500);
+  t.equal(config.multipart.completePoolSize, 4);
+  t.equal(config.fsync, true);
+  t.equal(config.accessLog, false);
+  t.equal(buildConfig({ 'metadata-max-size': '0' }).metadataMaxSize, 0, '0 means no limit');
+});
+
+t.test('base path normalization', async (t) => {
+  const cases: [string, string][] = [
+    ['/api/v1/s3', '/api/v1/s3'],
+    ['/api/v1/s3/', '/api/v1/s3'],
+    ['api/v1/s3', '/api/v1/s3'],
+    ['/api/v1/s3///', '/api/v1/s3'],
+    [' /s3 ', '/s3'],
+    ['/', ''],
+    ['', ''],
+  ];
+  for (const [input, expected] of cases) t.equal(buildConfig({ 'base-path': input }).basePath, expected, JSON.stringify(input));
+});
+
+t.test('bad values give errors that name the flag', async (t) => {
+  const cases: [Parameters<typeof buildConfig>[0], RegExp][] = [
+    [{ port: '65536' }, /^--port: expected an integer from 0 to 65535, got "65536"$/],
+    [{ port: 'http' }, /^--port: .*"http"/],
+    [{ port: '' }, /^--port: /],
+    [{ port: '  ' }, /^--port: /],
+    [{ port: '0x10' }, /^--port: /],
+    [{ port: '1e3' }, /^--port: /],
+    [{ port: 80.5 }, /^--port: /],
+    [{ port: Number.NaN }, /^--port: /],
+    [{ 'list-directories': 'maybe' }, /^--list-directories: expected true or false, got "maybe"$/],
+    [{ 'metadata-max-size': '2 lots' }, /^--metadata-max-size: invalid size: "2 lots"$/],
+    [{ 'write-type': 'FAST' }, /^--write-type: expected one of MUST_CACHE, CACHE_THROUGH, ASYNC_THROUGH, THROUGH, got "FAST"$/],
+    [{ 'delete-type': 'UFS_ONLY' }, /^--delete-type: expected one of/],
+    [{ 'multipart-timeout': 'soon' }, /^--multipart-timeout: invalid duration: "soon"$/],
+    [{ 'multipart-cleaner-retry-delay': '10 fortnights' }, /^--multipart-cleaner-retry-delay: /],
+    [{ 'complete-keepalive-interval': '-1s' }, /^--complete-keepalive-interval: /],
+    [{ 'multipart-cleaner-retry-count': '-1' }, /^--multipart-cleaner-retry-count: expected an integer from 0/],
+    [{ 'multipart-cleaner-pool-size': '0' }, /^--multipart-cleaner-pool-size: expected an integer from 1/],
+    [{ 'complete-pool-size': '2.5' }, /^--complete-pool-size: /],
+  ];
+  for (const [raw, message] of cases) t.throws(() => buildConfig(raw), { message }, JSON.stringify(raw));
+});
+
+t.test('a properties file maps Alluxio property names to options', async (t) => {
+  const path = propertiesFile(
+    t,
+    [
+      '# alluxio-site.properties',
+      'alluxio.proxy.web.hostname=0.0.0.0',
+      'alluxio.proxy.web.port = 40000',
+      'alluxio.proxy.s3.writetype: THROUGH',
+      'alluxio.proxy.s3.deletetype ALLUXIO_ONLY',
+      'alluxio.proxy.s3.header.metadata.max.size=4KB',
+      'alluxio.proxy.s3.tagging.restrictions.enabled=false',
+      'alluxio.proxy.s3.multipart.upload.timeout=20min',
+      'alluxio.proxy.s3.multipart.upload.cleaner.retry.count=5',
+      'alluxio.proxy.s3.multipart.upload.cleaner.retry.delay=1sec',
+      'alluxio.proxy.s3.multipart.upload.cleaner.pool.size=2',
+      'alluxio.proxy.s3.complete.multipart.upload.keepalive.time.interval=15sec',
+      'alluxio.proxy.s3.complete.multipart.upload.pool.size=7',
+      'alluxio.proxy.s3.multipart.temporary.dir.suffix=_tmp_parts',
+      '# properties for Alluxio servers are accepted and ignored',
+      'alluxio.master.hostname=master-1',
+      'alluxio.user.file.writetype.default=CACHE_THROUGH',
+      '# sluice options by their flag name',
+      'base-path=/s3',
+      '',
+    ].join('\n'),
+  );
+  const raw = readPropertiesFile(path);
+  t.same(raw, {
+    host: '0.0.0.0',
+    port: '40000',
+    'write-type': 'THROUGH',
+    'delete-type': 'ALLUXIO_ONLY',
+    'metadata-max-size': '4KB',
+    'tagging-restrictions': 'false',
+    'multipart-timeout': '20min',
+    'multipart-cleaner-retry-count': '5',
+    'multipart-cleaner-retry-delay': '1sec',
+    'multipart-cleaner-pool-size': '2',
+    'complete-keepalive-interval': '15sec',
+    'complete-pool-size': '7',
+    'multipart-tmp-suffix': '_tmp_parts',
+    'base-path': '/s3',
+  });
+  const config = buildConfig(raw);
+  t.equal(config.host, '0.0.0.0');
+  t.equal(config.port, 40000);
+  t.equal(config.writeType, 'THROUGH');
+  t.equal(config.metadataMaxSize, 4096);
+  t.equal(config.taggingRestrictions, false);
+  t.same(config.multipart, {
+    timeoutMs: 1_200_000,
+    cleanerRetryCount: 5,
+    cleanerRetryDelayMs: 1000,
+    cleanerPoolSize: 2,
+    keepAliveIntervalMs: 15_000,
+    completePoolSize: 7,
+    tmpDirSuffix: '_tmp_parts',
+  });
+  t.equal(config.basePath, '/s3');
+});
+
+t.test('a properties file rejects unknown keys that are not alluxio.*', async (t) => {
+  const typo = propertiesFile(t, 'alluxio.proxy.web.port=1\nproxy.web.port=2\n');
+  t.throws(() => readPropertiesFile(typo), { message: `${typo}: unknown property "proxy.web.port"` });
+  for (const key of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+    const path = propertiesFile(t, `${key}=1\n`);
+    t.throws(() => readPropertiesFile(path), { message: `${path}: unknown property "${key}"` }, `${key} is no option`);
+  }
+});
+
+t.test('a properties file with a syntax error names the file', async (t) => {
+  const path = propertiesFile(t, 'a=1\nalluxio.proxy.s3.multipart.temporary.dir.suffix=\\u12\n');
+  t.throws(() => readPropertiesFile(path), { message: `${path}: line 2: malformed \\uxxxx escape` });
+});
+
+t.test('a missing properties file is an error', async (t) => {
+  t.throws(() => readPropertiesFile(join(tmpdir(), 'sluice-no-such-file.properties')), { code: 'ENOENT' });
+});
