@@ -212,6 +212,9 @@ export class ObjectStore {
     } catch (e) {
       await unlink(temp).catch(() => undefined);
       if (recordedIno !== undefined) await this.metadata.remove(recordedIno).catch(() => undefined);
+      // Directories made for this key alone must not outlive a failed write (an aborted upload
+      // would otherwise leave an empty prefix behind, visible in listings).
+      await this.pruneParents(bucketDir, parent).catch(() => undefined);
       throw e;
     }
   }

@@ -107,11 +107,14 @@ export function receiveBody(ctx: RequestContext): IncomingBody {
     source: digest,
     verify(): VerifiedBody {
       const md5 = digest.md5Digest();
+      // A hash can be finalized only once, and x-amz-checksum-sha256 and the SigV4 payload hash
+      // share one: read each digest a single time.
+      const digests = new Map(algorithms.map((a) => [a, digest.checksumDigest(a)!]));
       if (expectedMd5 && !expectedMd5.equals(md5)) throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
-      if (payloadSha256 && !payloadSha256.equals(digest.checksumDigest('sha256')!)) throw new S3Error('XAmzContentSHA256Mismatch');
+      if (payloadSha256 && !payloadSha256.equals(digests.get('sha256')!)) throw new S3Error('XAmzContentSHA256Mismatch');
       let verified: VerifiedBody['checksum'];
       if (checksum) {
-        const actual = digest.checksumDigest(checksum.algorithm)!.toString('base64');
+        const actual = digests.get(checksum.algorithm)!.toString('base64');
         const expected = checksum.inTrailer ? decoder?.trailers.get(`x-amz-checksum-${checksum.algorithm}`) : checksum.value;
         if (checksum.inTrailer && expected === undefined) {
           throw new S3Error('InvalidRequest', `The trailer x-amz-checksum-${checksum.algorithm} was announced but not sent.`);
