@@ -135,8 +135,10 @@ export function parseRange(value: string | undefined, size: number): { start: nu
     return { start: Math.max(0, size - suffix), end: size - 1 };
   }
   const start = Number(match[1]);
-  const end = match[2] === '' ? size - 1 : Number(match[2]);
-  if (end < start) return undefined;
+  // `a-b` with b < a is not a valid range and is ignored (RFC 9110); an open range `a-` that
+  // starts past the end is unsatisfiable, like any other start past the end.
+  if (match[2] !== '' && Number(match[2]) < start) return undefined;
   if (start >= size) throw unsatisfiable();
+  const end = match[2] === '' ? size - 1 : Number(match[2]);
   return { start, end: Math.min(end, size - 1) };
 }
