@@ -1,5 +1,5 @@
 // CRC checksums S3 clients send (x-amz-checksum-crc32 / -crc32c / -crc64nvme), computed
-// incrementally. CRC32 uses zlib's; CRC32C and CRC64/NVME are table-driven, slice-by-8.
+// incrementally. CRC32 uses zlib's where Node has it; the others are table-driven.
 import * as zlib from 'node:zlib';
 
 export interface Checksum {
@@ -22,11 +22,14 @@ function crc32Table(poly: number): Uint32Array[] {
 }
 
 const CRC32C_TABLES = crc32Table(0x82f63b78);
+let crc32Tables: Uint32Array[] | undefined;
 
-class Crc32c implements Checksum {
+/** A reflected 32-bit CRC (init and xorout all ones), slice-by-8 over the given tables. */
+class ReflectedCrc32 implements Checksum {
   private crc = 0xffffffff;
+  constructor(private readonly tables: Uint32Array[]) {}
   update(chunk: Buffer): void {
-    const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC32C_TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+    const [t0, t1, t2, t3, t4, t5, t6, t7] = this.tables as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
     let crc = this.crc;
     let i = 0;
     const end8 = chunk.length - (chunk.length % 8);
@@ -46,7 +49,7 @@ class Crc32c implements Checksum {
   }
 }
 
-class Crc32 implements Checksum {
+class ZlibCrc32 implements Checksum {
   private crc = 0;
   update(chunk: Buffer): void {
     this.crc = zlib.crc32(chunk, this.crc);
@@ -56,6 +59,12 @@ class Crc32 implements Checksum {
     out.writeUInt32BE(this.crc >>> 0);
     return out;
   }
+}
+
+/** CRC32 in JavaScript: zlib.crc32 only exists from Node 20.15, and package.json allows any Node 20. */
+export function createPortableCrc32(): Checksum {
+  crc32Tables ??= crc32Table(0xedb88320);
+  return new ReflectedCrc32(crc32Tables);
 }
 
 // CRC-64/NVME (reflected polynomial 0x9a6c9329ac4bc9b5), kept as two 32-bit halves: BigInt per byte is far too slow.
@@ -97,9 +106,9 @@ class Crc64Nvme implements Checksum {
 export function createCrc(algorithm: 'crc32' | 'crc32c' | 'crc64nvme'): Checksum {
   switch (algorithm) {
     case 'crc32':
-      return new Crc32();
+      return typeof zlib.crc32 === 'function' ? new ZlibCrc32() : createPortableCrc32();
     case 'crc32c':
-      return new Crc32c();
+      return new ReflectedCrc32(CRC32C_TABLES);
     case 'crc64nvme':
       return new Crc64Nvme();
   }
