@@ -45,13 +45,14 @@ export class AwsChunkedDecoder extends Transform {
           case 'trailer': {
             const newline = chunk.indexOf(0x0a, offset);
             const end = newline === -1 ? chunk.length : newline + 1;
-            this.line += chunk.toString('latin1', offset, end);
+            // Bounds are checked before the bytes are copied into the line, not after.
             if (this.state === 'trailer') {
               this.trailerBytes += end - offset;
               if (this.trailerBytes > MAX_TRAILER_BYTES) throw this.fail('trailer too long');
-            } else if (this.line.length > MAX_LINE) {
+            } else if (this.line.length + (end - offset) > MAX_LINE) {
               throw this.fail('chunk header too long');
             }
+            this.line += chunk.toString('latin1', offset, end);
             offset = end;
             if (newline === -1) break;
             const text = this.line.replace(/\r?\n$/, '');
