@@ -4,9 +4,10 @@ export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
-// Characters XML 1.0 cannot carry even escaped; S3 sends them as numeric references.
+// Characters XML 1.0 cannot carry even escaped; S3 sends them as numeric references. CR is
+// escaped too: a parser turns a literal CR (or CRLF) into LF, so `a\rb` would come back as `a\nb`.
 // eslint-disable-next-line no-control-regex
-const UNSAFE = /[&<>"']|[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g;
+const UNSAFE = /[&<>"']|[\u0000-\u0008\u000b\u000c\u000d\u000e-\u001f\ufffe\uffff]/g;
 
 export function escapeXml(text: string): string {
   return text.replace(UNSAFE, (ch) => ESCAPES[ch] ?? `&#x${ch.charCodeAt(0).toString(16)};`);
