@@ -24,7 +24,8 @@ export function parseTarget(url: string, basePath: string): RequestTarget {
     // Absolute-form targets (`http://host/path`) are allowed by HTTP/1.1.
     const match = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*(.*)$/.exec(url);
     if (!match) throw new S3Error('InvalidURI');
-    url = match[1] || '/';
+    // `http://host` and `http://host?query` have an empty path: it is `/`.
+    url = match[1]!.startsWith('/') ? match[1]! : `/${match[1]!}`;
   }
   const hash = url.indexOf('#');
   if (hash >= 0) url = url.slice(0, hash);
