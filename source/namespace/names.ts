@@ -26,9 +26,16 @@ export function isValidS3BucketName(name: string): boolean {
   );
 }
 
+/** True when a string has an unpaired UTF-16 surrogate: UTF-8 turns it into U+FFFD, so two names would share one path. */
+function hasLoneSurrogate(text: string): boolean {
+  return /[\ud800-\udfff]/u.test(text.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''));
+}
+
 /** A directory name usable as a later segment of an Alluxio `a:b:c` bucket. */
 function isValidSubBucketSegment(segment: string): boolean {
-  return segment !== '' && segment !== '.' && segment !== '..' && !/[/\\\0]/.test(segment) && Buffer.byteLength(segment) <= 255;
+  return (
+    segment !== '' && segment !== '.' && segment !== '..' && !/[/\\\0]/.test(segment) && !hasLoneSurrogate(segment) && Buffer.byteLength(segment) <= 255
+  );
 }
 
 export function parseBucketName(name: string): BucketName {
@@ -53,8 +60,9 @@ export function parseObjectKey(key: string): ObjectKey {
   if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
     throw new S3Error('KeyTooLongError', `Your key is too long: keys are at most ${MAX_KEY_BYTES} bytes.`);
   }
-  if (key.includes('\0')) throw new S3Error('InvalidArgument', 'The object key must not contain NUL.', { Key: key });
-  if (/[\ud800-\udfff]/u.test(key.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''))) {
+  // No Key field here: XML cannot carry NUL in any form, so the error document would not parse.
+  if (key.includes('\0')) throw new S3Error('InvalidArgument', 'The object key must not contain NUL.');
+  if (hasLoneSurrogate(key)) {
     throw new S3Error('InvalidArgument', 'The object key is not valid UTF-8.');
   }
   // A trailing `/` marks a folder object; every other segment must be a real name.
