@@ -82,6 +82,10 @@ t.test('truncated, garbage and multi-root documents are MalformedXML', async (t)
     '<1Delete/>',
     '<Delete>&#0;</Delete>',
     '<Delete/>\u0000',
+    '<Delete><Object><Key>a\u0001b</Key></Object></Delete>',
+    '<Delete><Object><Key>a\u001fb</Key></Object></Delete>',
+    '<Delete><Object><Key>\uffff</Key></Object></Delete>',
+    '<Delete>&#x1;</Delete>',
     '{"Delete": []}',
   ];
   for (const xml of cases) t.equal(codeOf(() => parseXml(xml)), 'MalformedXML', JSON.stringify(xml));
@@ -90,6 +94,7 @@ t.test('truncated, garbage and multi-root documents are MalformedXML', async (t)
 t.test('comments, processing instructions, a BOM and surrounding blanks are fine', async (t) => {
   t.equal(parseXml('\ufeff<?xml version="1.0"?>\n<!-- c --><Delete/><!-- after -->\n').name, 'Delete');
   t.equal(parseXml('  <Delete>  </Delete>  ').text, '  ');
+  t.equal(parseXml('<Key>tab\there\r\nline&#xd;</Key>').text, 'tab\there\nline\r', 'tab, CR and LF are legal; a literal CRLF is one LF');
 });
 
 /** A server whose handler is given each request; answers what the handler returns. */

@@ -12,6 +12,9 @@ export interface XmlElement {
 
 /** Parses a complete XML document; any flaw is MalformedXML. */
 export function parseXml(source: string): XmlElement {
+  // sax does not check characters: refuse those XML 1.0 forbids, as it already does for `&#1;`.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(source)) throw new S3Error('MalformedXML');
   const parser = sax.parser(true, { trim: false, normalize: false, xmlns: false, position: false });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
@@ -44,7 +47,8 @@ export function parseXml(source: string): XmlElement {
   parser.ontext = ontext;
   parser.oncdata = ontext;
   try {
-    parser.write(source).close();
+    // XML line-end normalization, which sax leaves out: a literal CRLF or CR is LF (`&#xd;` stays CR).
+    parser.write(source.replace(/\r\n?/g, '\n')).close();
   } catch (e) {
     failure ??= (e as Error).message;
   }
