@@ -30,6 +30,9 @@ export interface UploadRecord {
   key: ObjectKey;
   owner: string;
   initiated: string;
+  /** Microseconds since the epoch, strictly increasing per process: orders uploads of one key
+   * created within the same millisecond, which `initiated` cannot. */
+  initiatedUs?: number;
   headers: ContentHeaders;
   userMeta: Record<string, string>;
   tags: Tag[];
@@ -44,6 +47,10 @@ export interface PartInfo {
   checksum?: { algorithm: ChecksumAlgorithm; value: string };
   path: string;
 }
+
+export type UploadState =
+  | { state: 'pending' | 'claimed'; record: UploadRecord }
+  | { state: 'done'; result: CompletedUpload };
 
 export interface CompletedUpload {
   bucket: BucketName;
@@ -63,23 +70,51 @@ export interface ClaimedUpload {
   finish(result: CompletedUpload): Promise<void>;
 }
 
+let lastStamp = 0;
+
+/** Wall-clock microseconds, never repeating nor going back within this process. */
+function initiationStamp(): number {
+  lastStamp = Math.max(Math.round((performance.timeOrigin + performance.now()) * 1000), lastStamp + 1);
+  return lastStamp;
+}
+
+function initiationOrder(record: UploadRecord): number {
+  return record.initiatedUs ?? Date.parse(record.initiated) * 1000;
+}
+
 const isCode = (e: unknown, ...codes: string[]): boolean => codes.includes((e as NodeJS.ErrnoException)?.code ?? '');
 
 function noSuchUpload(uploadId: string): S3Error {
   return new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
 }
 
+export interface UploadStoreOptions {
+  /**
+   * While a part streams in, the upload is marked active this often, so the cleaner never takes
+   * a slow part for an idle upload. A few times per cleaner timeout is enough.
+   */
+  activityIntervalMs?: number;
+}
+
 export class UploadStore {
-  constructor(private readonly layout: Layout) {}
+  private readonly activityIntervalMs: number;
+
+  constructor(
+    private readonly layout: Layout,
+    options: UploadStoreOptions = {},
+  ) {
+    this.activityIntervalMs = Math.max(50, options.activityIntervalMs ?? 60_000);
+  }
 
   private dirOf(uploadId: string): string {
     if (!UPLOAD_ID.test(uploadId)) throw noSuchUpload(uploadId);
     return join(this.layout.uploads, uploadId);
   }
 
-  async create(record: Omit<UploadRecord, 'uploadId' | 'initiated'>): Promise<UploadRecord> {
+  async create(record: Omit<UploadRecord, 'uploadId' | 'initiated' | 'initiatedUs'>): Promise<UploadRecord> {
     const uploadId = randomUUID();
-    const full: UploadRecord = { uploadId, initiated: new Date().toISOString(), ...record };
+    const initiatedUs = initiationStamp();
+    const full: UploadRecord = { uploadId, initiated: new Date(Math.floor(initiatedUs / 1000)).toISOString(), initiatedUs, ...record };
     // Built aside and renamed into place: an upload is visible whole or not at all.
     const staging = join(this.layout.tmp, tempName());
     await mkdir(join(staging, 'parts'), { recursive: true });
@@ -127,8 +162,16 @@ export class UploadStore {
       throw isCode(e, 'ENOENT') ? noSuchUpload(record.uploadId) : e;
     });
     const temp = join(this.layout.tmp, tempName());
+    const keepActive = setInterval(() => {
+      const at = new Date();
+      utimes(dir, at, at).catch(() => undefined);
+    }, this.activityIntervalMs);
     try {
-      await pipeline(source, createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20 }));
+      try {
+        await pipeline(source, createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20 }));
+      } finally {
+        clearInterval(keepActive);
+      }
       const { md5, checksum } = await finish();
       const suffix = checksum ? `.${checksum.algorithm}.${Buffer.from(checksum.value, 'base64').toString('base64url')}` : '';
       const name = `${partNumber}.${md5}${suffix}`;
@@ -196,7 +239,7 @@ export class UploadStore {
     );
     return records
       .filter((r): r is UploadRecord => r !== undefined && r.bucket === bucket)
-      .sort((a, b) => compareKeys(a.key, b.key) || a.initiated.localeCompare(b.initiated) || a.uploadId.localeCompare(b.uploadId));
+      .sort((a, b) => compareKeys(a.key, b.key) || initiationOrder(a) - initiationOrder(b) || a.uploadId.localeCompare(b.uploadId));
   }
 
   private donePath(uploadId: string): string {
@@ -213,19 +256,59 @@ export class UploadStore {
     }
   }
 
-  /** True while some process is assembling this upload. */
-  async isClaimed(uploadId: string): Promise<boolean> {
+  /**
+   * Where an upload of this bucket and key stands: in progress, being assembled by some process,
+   * or completed (with its result). NoSuchUpload when it is none of these (unknown, aborted,
+   * another key's). The three states are read from two listings that agree, because an upload
+   * moves between them by renames that a single listing could straddle.
+   */
+  async locate(uploadId: string, bucket: BucketName, key: ObjectKey): Promise<UploadState> {
+    const dir = this.dirOf(uploadId);
+    for (let attempt = 0; ; attempt++) {
+      const before = await this.entriesOf(uploadId);
+      const folder = before.pending ? dir : before.claimed ? join(this.layout.uploads, before.claimed) : undefined;
+      const record = folder ? await this.readRecord(folder, uploadId).catch(() => undefined) : undefined;
+      const done = before.done ? await this.completed(uploadId) : undefined;
+      const after = await this.entriesOf(uploadId);
+      const owned = (r: { bucket: string; key: string }): boolean => r.bucket === bucket && r.key === key;
+      // Done is final: no later rename can change it.
+      if (done) {
+        if (owned(done)) return { state: 'done', result: done };
+        throw noSuchUpload(uploadId);
+      }
+      const stable = before.pending === after.pending && before.claimed === after.claimed && before.done === after.done;
+      if (stable && record) {
+        if (owned(record)) return { state: before.pending ? 'pending' : 'claimed', record };
+        throw noSuchUpload(uploadId);
+      }
+      if ((stable && !folder) || attempt >= 10) throw noSuchUpload(uploadId);
+      await new Promise((r) => setTimeout(r, 5)); // moved while it was read: look again
+    }
+  }
+
+  private async entriesOf(uploadId: string): Promise<{ pending: boolean; claimed: string | undefined; done: boolean }> {
     const names = await readdir(this.layout.uploads);
-    return names.some((n) => n.startsWith(`${uploadId}.claimed-`));
+    return {
+      pending: names.includes(uploadId),
+      claimed: names.find((n) => n.startsWith(`${uploadId}.claimed-`)),
+      done: names.includes(`${uploadId}.done.json`),
+    };
   }
 
   /**
    * Takes an upload for completion by renaming its folder: exactly one complete (or abort) can
-   * win, and parts arriving later find no upload. Undefined when it is gone (done, claimed, aborted).
+   * win, and parts arriving later find no upload. Undefined when it is not in progress (being
+   * assembled elsewhere, done, aborted): `locate` tells which.
    */
   async claim(uploadId: string, bucket: BucketName, key: ObjectKey): Promise<ClaimedUpload | undefined> {
     const dir = this.dirOf(uploadId);
-    const record = await this.get(uploadId, bucket, key);
+    let record: UploadRecord;
+    try {
+      record = await this.get(uploadId, bucket, key);
+    } catch (e) {
+      if (e instanceof S3Error) return undefined;
+      throw e;
+    }
     const claimed = `${dir}.claimed-${randomSuffix()}`;
     try {
       await rename(dir, claimed);

@@ -11,7 +11,8 @@ import { child, childrenNamed, readXmlBody } from '../http/request-xml';
 import { errorDocument } from '../http/respond';
 import { xmlDocument, type XmlNode } from '../http/xml';
 import type { Namespace } from '../namespace';
-import type { CompletedUpload, PartInfo } from '../namespace/uploads';
+import type { BucketName, ObjectKey } from '../namespace';
+import type { ClaimedUpload, CompletedUpload, PartInfo } from '../namespace/uploads';
 import { MAX_PARTS, uploadIdOf, uploadsOf } from './multipart';
 import { bucketOf, keyOf } from './target';
 
@@ -55,7 +56,6 @@ class KeepAlive {
   constructor(
     private readonly res: ServerResponse,
     intervalMs: number,
-    onTick: () => void,
   ) {
     this.timer = setInterval(() => {
       if (!res.headersSent) {
@@ -64,7 +64,6 @@ class KeepAlive {
       } else {
         res.write(' ');
       }
-      onTick();
     }, Math.max(10, intervalMs));
   }
   get streaming(): boolean {
@@ -139,52 +138,18 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
   const key = keyOf(ctx);
   const uploadId = uploadIdOf(ctx);
   const uploads = uploadsOf(ctx);
-  const previous = await uploads.completed(uploadId);
-  if (previous && previous.bucket === bucket && previous.key === key) {
+  const found = await uploads.locate(uploadId, bucket, key);
+  if (found.state === 'done') {
+    // Completed before: the same answer again, as S3 gives.
     await ctx.services.namespace.buckets.require(bucket);
-    return sendDocument(ctx, resultDocument(previous));
+    return sendDocument(ctx, resultDocument(found.result));
   }
-  await uploads.get(uploadId, bucket, key).catch(async (e: unknown) => {
-    // Completed by someone else a moment ago: the same answer as theirs.
-    const done = await uploads.completed(uploadId);
-    if (!done || done.bucket !== bucket || done.key !== key) throw e;
-  });
   const requested = await readPartList(ctx);
 
-  const release = await poolOf(ctx).acquire();
-  let claim: Awaited<ReturnType<typeof uploads.claim>>;
-  const keepAlive = new KeepAlive(ctx.res, ctx.services.config.multipart.keepAliveIntervalMs, () => void claim?.touch());
+  // From here on the client hears from us at least every interval, whatever we wait for.
+  const keepAlive = new KeepAlive(ctx.res, ctx.services.config.multipart.keepAliveIntervalMs);
   try {
-    claim = await uploads.claim(uploadId, bucket, key);
-    let result: CompletedUpload;
-    if (!claim) {
-      result = await awaitOtherComplete(ctx, uploadId, bucket, key);
-    } else {
-      let parts: PartInfo[];
-      try {
-        parts = choose(requested, claim.parts);
-      } catch (e) {
-        await claim.release();
-        throw e;
-      }
-      const record = claim.record;
-      const etag = multipartETag(parts);
-      try {
-        await ctx.services.namespace.objects.write(bucket, key, Readable.from(concatenate(parts), { objectMode: false }), record.owner, () => ({
-          etag,
-          headers: record.headers,
-          userMeta: record.userMeta,
-          tags: record.tags,
-          owner: record.owner,
-          partSizes: parts.map((p) => p.size),
-        }));
-      } catch (e) {
-        await claim.release().catch(() => undefined); // nothing was written: the client may retry
-        throw e;
-      }
-      result = { bucket, key, etag };
-      await claim.finish(result);
-    }
+    const result = await completeOnce(ctx, uploadId, bucket, key, requested);
     keepAlive.stop();
     sendDocument(ctx, resultDocument(result), keepAlive.streaming);
   } catch (e) {
@@ -193,24 +158,61 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     // The 200 is out: the failure goes in the body, as S3 does.
     const error = toS3Error(e);
     ctx.res.end(errorDocument(error, ctx.target.rawPath, ctx.requestId).slice(XML_DECLARATION.length));
-  } finally {
-    release();
   }
 }
 
-/** Another process or request holds the upload: wait for its result. */
-async function awaitOtherComplete(ctx: RequestContext, uploadId: string, bucket: string, key: string): Promise<CompletedUpload> {
+/**
+ * Claims the upload and assembles it; or, while another request or process holds it, waits for
+ * its result. If that one gives the upload back (its complete failed), this one tries in turn.
+ */
+async function completeOnce(ctx: RequestContext, uploadId: string, bucket: BucketName, key: ObjectKey, requested: RequestedPart[]): Promise<CompletedUpload> {
   const uploads = uploadsOf(ctx);
   for (;;) {
-    const done = await uploads.completed(uploadId);
-    if (done && done.bucket === bucket && done.key === key) return done;
-    if (!(await uploads.isClaimed(uploadId))) {
-      const again = await uploads.completed(uploadId);
-      if (again && again.bucket === bucket && again.key === key) return again;
-      throw new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
-    }
+    const claim = await uploads.claim(uploadId, bucket, key);
+    if (claim) return assemble(ctx, claim, bucket, key, requested);
+    const found = await uploads.locate(uploadId, bucket, key); // NoSuchUpload once aborted
+    if (found.state === 'done') return found.result;
     if (ctx.res.destroyed) throw new S3Error('RequestTimeout');
-    await new Promise((r) => setTimeout(r, 100));
+    if (found.state === 'claimed') await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function assemble(ctx: RequestContext, claim: ClaimedUpload, bucket: BucketName, key: ObjectKey, requested: RequestedPart[]): Promise<CompletedUpload> {
+  const { config, namespace } = ctx.services;
+  // The claimed folder must look alive to every cleaner (ours and other processes') while we
+  // assemble, however long that takes and whatever the keep-alive interval.
+  const touching = setInterval(() => void claim.touch(), Math.max(50, Math.min(config.multipart.timeoutMs / 4, 60_000)));
+  let release: (() => void) | undefined;
+  try {
+    let parts: PartInfo[];
+    try {
+      parts = choose(requested, claim.parts);
+      release = await poolOf(ctx).acquire();
+    } catch (e) {
+      await claim.release();
+      throw e;
+    }
+    const record = claim.record;
+    const etag = multipartETag(parts);
+    try {
+      await namespace.objects.write(bucket, key, Readable.from(concatenate(parts), { objectMode: false }), record.owner, () => ({
+        etag,
+        headers: record.headers,
+        userMeta: record.userMeta,
+        tags: record.tags,
+        owner: record.owner,
+        partSizes: parts.map((p) => p.size),
+      }));
+    } catch (e) {
+      await claim.release().catch(() => undefined); // nothing was written: the client may retry
+      throw e;
+    }
+    const result = { bucket, key, etag };
+    await claim.finish(result);
+    return result;
+  } finally {
+    clearInterval(touching);
+    release?.();
   }
 }
 

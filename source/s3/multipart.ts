@@ -23,7 +23,8 @@ const stores = new WeakMap<Namespace, UploadStore>();
 export function uploadsOf(ctx: RequestContext): UploadStore {
   const namespace = ctx.services.namespace;
   let store = stores.get(namespace);
-  if (!store) stores.set(namespace, (store = new UploadStore(namespace.layout)));
+  // Parts in flight mark their upload active a few times per cleaner timeout.
+  if (!store) stores.set(namespace, (store = new UploadStore(namespace.layout, { activityIntervalMs: ctx.services.config.multipart.timeoutMs / 4 })));
   return store;
 }
 
@@ -223,7 +224,9 @@ export async function listMultipartUploads(ctx: RequestContext): Promise<void> {
     const upload = all[i]!;
     const cut = delimiter === '' ? -1 : upload.key.indexOf(delimiter, prefix.length);
     const commonPrefix = cut >= 0 ? upload.key.slice(0, cut + delimiter.length) : undefined;
-    if (commonPrefix !== undefined && prefixes[prefixes.length - 1] === commonPrefix) continue;
+    // A common prefix as key-marker (the NextKeyMarker of a page that ended on it) was listed
+    // already: the uploads under it are skipped, or paging would return it forever.
+    if (commonPrefix !== undefined && (prefixes[prefixes.length - 1] === commonPrefix || commonPrefix === keyMarker)) continue;
     if (uploads.length + prefixes.length === maxUploads) {
       truncated = true;
       break;
