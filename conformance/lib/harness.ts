@@ -327,7 +327,11 @@ export interface RawExchange {
  * bodies, broken framing). `close: 'destroy'` drops the connection right after writing, as a
  * crashed client would; otherwise the response is read until complete, closed or `timeoutMs`.
  */
-export function rawExchange(server: Sluice, data: (Buffer | string)[], options: { close?: 'destroy' | 'end' | 'none'; timeoutMs?: number } = {}): Promise<RawExchange> {
+export function rawExchange(
+  server: Sluice,
+  data: (Buffer | string)[],
+  options: { close?: 'destroy' | 'end' | 'none'; timeoutMs?: number; headOnly?: boolean } = {},
+): Promise<RawExchange> {
   return new Promise((resolveExchange, reject) => {
     const socket = connect(server.port, '127.0.0.1');
     let received = Buffer.alloc(0);
@@ -345,8 +349,13 @@ export function rawExchange(server: Sluice, data: (Buffer | string)[], options: 
       const text = received.toString('latin1');
       const end = text.indexOf('\r\n\r\n');
       if (end < 0) return;
-      const length = /\r\ncontent-length:\s*(\d+)/i.exec(text.slice(0, end));
+      const head = text.slice(0, end);
+      // A response is complete at the end of its headers (HEAD, 1xx-free 204/304), at its
+      // Content-Length, or at the last chunk.
+      if (options.headOnly || /^HTTP\/1\.1 (204|304)/.test(head)) return finish();
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
       if (length && received.length >= end + 4 + Number(length[1])) finish();
+      if (/\r\ntransfer-encoding:\s*chunked/i.test(head) && text.endsWith('\r\n0\r\n\r\n')) finish();
     });
     socket.on('close', finish);
     socket.on('connect', () => {

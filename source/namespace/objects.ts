@@ -158,7 +158,11 @@ export class ObjectStore {
       } catch (e) {
         if (isCode(e, 'EEXIST')) {
           const stats = await stat(dir).catch(() => undefined);
-          if (stats?.isDirectory()) continue;
+          if (stats?.isDirectory()) {
+            // A symlink to a directory outside ROOT must be refused before anything is made in it.
+            await this.requireServableDirectory(dir, key);
+            continue;
+          }
         }
         if (isCode(e, 'EEXIST', 'ENOTDIR')) {
           throw new S3Error('ObjectParentIsFile', `Object "${key}" cannot be written: a parent path is an existing object.`, { Key: key });
@@ -166,9 +170,18 @@ export class ObjectStore {
         throw e;
       }
     }
-    const real = await realpath(dir);
-    if (!this.layout.isServable(real)) throw new S3Error('AccessDenied', 'The key resolves outside the served tree.', { Key: key });
+    await this.requireServableDirectory(dir, key);
     return dir;
+  }
+
+  private async requireServableDirectory(dir: string, key: ObjectKey): Promise<void> {
+    if (!this.layout.isServable(await realpath(dir))) throw new S3Error('AccessDenied', 'The key resolves outside the served tree.', { Key: key });
+  }
+
+  /** True when `path` (its parents and, if it is a link, its target) lies inside the served tree. */
+  private async isServablePath(path: string, stats: BigIntStats): Promise<boolean> {
+    const real = await realpath(stats.isSymbolicLink() ? path : dirname(path)).catch(() => undefined);
+    return real !== undefined && this.layout.isServable(real);
   }
 
   /**
@@ -282,6 +295,9 @@ export class ObjectStore {
     const path = this.pathOf(bucketDir, key);
     const stats = await lstat(path, { bigint: true }).catch(() => undefined);
     if (!stats) return;
+    // lstat follows links in the parents: a key through a link out of ROOT (or into .sluice)
+    // names nothing sluice serves, so there is nothing to delete.
+    if (!(await this.isServablePath(path, stats))) return;
     if (isFolderKey(key)) {
       if (!stats.isDirectory()) return;
       await this.metadata.remove(stats.ino);
