@@ -29,6 +29,10 @@ test: build
 	@tools/check-clients.sh
 	tools/run-tests.sh 'dist/**/*.test.js'
 
+# The documented aws cli, curl and boto3 transcripts (conformance/transcripts), replayed against a fresh sluice.
+conformance: build
+	node dist/conformance/replay.js
+
 lint: $(STAMP)
 	$(NODE_BIN)/tsc --noEmit -p .
 
