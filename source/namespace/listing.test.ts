@@ -90,7 +90,6 @@ t.test('compareKeys is UTF-8 byte order, not UTF-16', async (t) => {
   t.ok(compareKeys('a/', 'a/b') < 0);
   t.ok(compareKeys('a/b', 'a0') < 0);
   t.ok(compareKeys('\uffff', '\u{1f600}') < 0, 'U+FFFF before U+1F600 in bytes');
-  t.ok('\uffff' > '\u{1f600}', 'though not as JS strings');
   t.equal(compareKeys('same', 'same'), 0);
 });
 
@@ -230,10 +229,7 @@ t.test('a directory is read only when the walk goes into it, so a skipped one is
   const seen: string[] = [];
   for (let entry = await skipped.next(); entry; entry = await skipped.next()) {
     seen.push(entry.key);
-    if (entry.key === 'a/') {
-      skipped.skip('a/');
-      rmSync(join(f.bucketDir, 'a'), { recursive: true }); // a read would now find nothing anyway; the order must hold
-    }
+    if (entry.key === 'a/') skipped.skip('a/');
   }
-  t.same(seen, ['a-b', 'a/', 'a0', 'ab/', 'ab/added-after', 'ab/x']);
+  t.same(seen, ['a-b', 'a/', 'a0', 'ab/', 'ab/added-after', 'ab/x'], 'nothing below the skipped a/');
 });
