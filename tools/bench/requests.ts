@@ -1,0 +1,119 @@
+// The request-rate workloads: (2) 4 KiB PUT, GET and HEAD ops/s, (3) ListObjectsV2 first pages of
+// small and huge buckets, (6) 4 KiB GET latency alone and beside two big PUT streams.
+import { SMALL_PREFIX, deleteObject, eachServer, objectUrl, preloadSmall, type Bench } from './context';
+import { putLoop } from './curl';
+import { request } from './http';
+import { cachedKeys, withBucketFrom, type KeySet } from './keys';
+import { runLoad, type LoadMethod, type LoadResult } from './load';
+import { median, sleep } from './proc';
+import type { Server } from './servers';
+
+export function smallLoad(b: Bench, s: Server, method: LoadMethod, connections: number, seconds: number, threads: number): Promise<LoadResult> {
+  return runLoad(b.tools, {
+    base: s.base,
+    method,
+    prefix: SMALL_PREFIX,
+    keys: b.o.smallKeys,
+    bodyBytes: b.o.smallBytes,
+    connections,
+    seconds,
+    threads,
+  });
+}
+
+function checked(method: string, r: LoadResult): LoadResult {
+  if (r.requests === 0) throw new Error(`${method}: no request completed`);
+  if (r.errors > r.requests / 100) throw new Error(`${method}: ${r.errors} of ${r.requests} requests failed`);
+  return r;
+}
+
+export async function smallObjects(b: Bench): Promise<void> {
+  await eachServer(b, 'workload 2', async (s) => {
+    await preloadSmall(b, s);
+    const figures: string[] = [];
+    for (const [method, id] of [['PUT', 'put4k'], ['GET', 'get4k'], ['HEAD', 'head4k']] as const) {
+      await sleep(500);
+      const r = checked(method, await smallLoad(b, s, method, b.o.connections, b.o.loadSeconds, 2));
+      b.record.set(id, s.name, r.opsPerSecond);
+      if (r.tool === 'loadgen' && b.tools.wrk !== undefined) b.record.note(`workload 2: ${method} load from tools/bench/loadgen (2 processes): wrk waits for a body after HEAD`);
+      figures.push(`${method} ${Math.round(r.opsPerSecond)}/s`);
+    }
+    b.log(`  ${s.name}: ${figures.join(', ')}`);
+  });
+}
+
+/** Median ms of the first page (1000 keys) of a bucket, after one warm-up request. */
+async function firstPage(b: Bench, s: Server, bucket: string): Promise<number> {
+  const path = `/${bucket}?list-type=2&max-keys=1000`;
+  const times: number[] = [];
+  for (let i = 0; i <= b.o.listRepeats; i++) {
+    const reply = await request(s.base, 'GET', path);
+    if (reply.status !== 200) throw new Error(`ListObjectsV2 ${bucket} answered ${reply.status}: ${reply.body.slice(0, 200)}`);
+    const keys = reply.body.split('<Key>').length - 1;
+    if (keys !== 1000) throw new Error(`ListObjectsV2 ${bucket}: the first page has ${keys} keys, not 1000`);
+    if (i > 0) times.push(reply.ms);
+  }
+  return median(times);
+}
+
+const S3RVER_SUFFIX = '._S3rver_object';
+
+export async function listings(b: Bench): Promise<void> {
+  if (b.servers.some((s) => !s.s3)) b.record.note('workload 3: nginx has no S3 listing; it is not measured there');
+  const sets: { id: string; set: Omit<KeySet, 'suffix'> }[] = [
+    { id: 'list10k', set: { count: b.o.listSmall, layout: 'tree' } },
+    { id: 'listFlat10k', set: { count: b.o.listSmall, layout: 'flat' } },
+    { id: 'list1m', set: { count: b.o.listLarge, layout: 'tree' } },
+  ];
+  await eachServer(
+    b,
+    'workload 3',
+    async (s) => {
+      // s3rver keeps an object's bytes in `<key>._S3rver_object`: empty files of that name are objects to it.
+      const suffix = s.name === 's3rver' ? S3RVER_SUFFIX : '';
+      const shown: string[] = [];
+      for (const { id, set } of sets) {
+        const cached = await cachedKeys(b.o.cacheDir, { ...set, suffix }, b.log);
+        const bucket = `list-${set.layout}-${set.count}`;
+        const ms = await withBucketFrom(cached, s.bucketDir(bucket), () => firstPage(b, s, bucket));
+        b.record.set(id, s.name, ms);
+        shown.push(`${set.count} ${set.layout} ${ms.toFixed(1)} ms`);
+      }
+      const small = b.record.get('list10k', s.name);
+      const large = b.record.get('list1m', s.name);
+      if (small !== undefined && large !== undefined) b.record.set('listRatio', s.name, large / small);
+      b.log(`  ${s.name}: ${shown.join(', ')}`);
+    },
+    (s) => s.s3,
+  );
+}
+
+export async function fairness(b: Bench): Promise<void> {
+  await eachServer(b, 'workload 6', async (s) => {
+    await preloadSmall(b, s);
+    await sleep(500);
+    const alone = checked('GET', await smallLoad(b, s, 'GET', b.o.fairnessConnections, b.o.fairnessSeconds, 1));
+    // Two PUT streams, each restarted as it ends, so they run for the whole measurement.
+    const streams = [putLoop(objectUrl(s, 'stream/a'), b.files.big), putLoop(objectUrl(s, 'stream/b'), b.files.big)];
+    let busy: LoadResult;
+    try {
+      await sleep(500);
+      busy = checked('GET', await smallLoad(b, s, 'GET', b.o.fairnessConnections, b.o.fairnessSeconds, 1));
+    } finally {
+      const completed = await Promise.all(streams.map((t) => t.stop()));
+      b.log(`  ${s.name}: ${completed[0] ?? 0} + ${completed[1] ?? 0} PUTs completed during the busy measurement`);
+    }
+    b.record.set('p50alone', s.name, alone.p50Ms);
+    b.record.set('p99alone', s.name, alone.p99Ms);
+    b.record.set('p50busy', s.name, busy.p50Ms);
+    b.record.set('p99busy', s.name, busy.p99Ms);
+    if (alone.p99Ms > 0) b.record.set('fairness', s.name, busy.p99Ms / alone.p99Ms);
+    b.log(
+      `  ${s.name}: alone p50 ${alone.p50Ms.toFixed(2)} / p99 ${alone.p99Ms.toFixed(2)} ms (${Math.round(alone.opsPerSecond)}/s); ` +
+        `busy p50 ${busy.p50Ms.toFixed(2)} / p99 ${busy.p99Ms.toFixed(2)} ms (${Math.round(busy.opsPerSecond)}/s)`,
+    );
+    await sleep(300);
+    for (const k of ['stream/a', 'stream/b']) await deleteObject(s, k).catch(() => undefined);
+  });
+}
+
