@@ -41,6 +41,7 @@ const TABLE = {
   ObjectParentIsFile: [409, 'A parent of the key is an existing object, so the key cannot be a path below it.'],
   PreconditionFailed: [412, 'At least one of the pre-conditions you specified did not hold'],
   RequestTimeTooSkewed: [403, 'The difference between the request time and the server\'s time is too large.'],
+  RequestHeaderSectionTooLarge: [400, 'Your request header section exceeds the maximum allowed size.'],
   RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period.'],
   ServiceUnavailable: [503, 'Please reduce your request rate.'],
   SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],

@@ -1,11 +1,12 @@
 // The HTTP engine: node:http with timeouts fit for large transfers, a request id and an access
 // log line per request, routing, and the one place where failures become S3 error documents.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { simpleIdentity } from '../auth/identity';
 import type { RequestContext, Services } from './context';
 import { S3Error, toS3Error } from './errors';
-import { sendError } from './respond';
+import { errorDocument, sendError } from './respond';
 import { resolveRoute } from './router';
 import { parseTarget, type RequestTarget } from './target';
 
@@ -40,15 +41,35 @@ export function createS3Server(services: Services, options: ServerOptions = {}):
   server.timeout = options.idleTimeoutMs ?? 300_000;
   // Node answers an Expect other than 100-continue with 417 unless told otherwise; S3 clients expect the request to proceed.
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => void handle(services, req, res, log));
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable) {
       socket.destroy();
       return;
     }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    // Requests Node could not parse never reach `handle`: they still get an S3 error document
+    // and a request id, like every other answer.
+    const requestId = nextRequestId();
+    const error = clientErrorOf(err);
+    const body = errorDocument(error, '/', requestId);
+    socket.end(
+      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\nx-amz-request-id: ${requestId}\r\nx-amz-id-2: ${requestId}\r\nServer: sluice\r\n` +
+        `Content-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    if (services.config.accessLog) log(`${new Date().toISOString()} - - ${error.status} ${Buffer.byteLength(body)} 0.0ms ${requestId} - ${err.code ?? 'clientError'}`);
   });
   return server;
+}
+
+function clientErrorOf(err: NodeJS.ErrnoException): S3Error {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new S3Error('RequestHeaderSectionTooLarge');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'ERR_HTTP_HEADERS_TIMEOUT':
+      return new S3Error('RequestTimeout');
+    default:
+      return new S3Error('InvalidRequest', 'The request is not valid HTTP/1.1.');
+  }
 }
 
 async function handle(services: Services, req: IncomingMessage, res: ServerResponse, log: (line: string) => void): Promise<void> {

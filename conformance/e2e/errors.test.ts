@@ -1,0 +1,143 @@
+// Errors end to end: unknown sub-resources and methods are NotImplemented/MethodNotAllowed XML,
+// every response carries x-amz-request-id, every error body has Code, Message, Resource and
+// RequestId and no server detail, malformed HTTP gets an S3 error too, and the server survives it all.
+import t from 'tap';
+import { boto3, createBucket, errorCode, lastJson, putObject, rawExchange, s3, simpleAuth, startSluice, xmlValue, type RawResponse, type Sluice } from '../lib/harness';
+
+/** Checks an error document: its fields, the request id header, and that nothing internal leaks. */
+function checkError(t: tap.Test, server: Sluice, res: RawResponse, status: number, code: string, resource: string, what: string): void {
+  t.equal(res.status, status, `${what}: ${status}`);
+  t.equal(errorCode(res), code, `${what}: ${code}`);
+  t.equal(res.headers['content-type'], 'application/xml', `${what}: XML`);
+  t.ok(xmlValue(res.text, 'Message'), `${what}: a Message`);
+  t.equal(xmlValue(res.text, 'Resource'), resource, `${what}: the Resource`);
+  t.equal(xmlValue(res.text, 'RequestId'), res.headers['x-amz-request-id'], `${what}: the RequestId is the x-amz-request-id`);
+  t.notMatch(res.text, server.root, `${what}: no server path`);
+  t.notMatch(res.text, /at .*\.js:\d+|Error: /, `${what}: no stack trace`);
+}
+
+t.test('unknown sub-resources and methods', async (t) => {
+  const server = await startSluice();
+  t.teardown(() => server.stop());
+  await createBucket(server, 'errs');
+  await putObject(server, 'errs', 'obj', 'data');
+
+  const bucketSubs = ['cors', 'policy', 'lifecycle', 'website', 'replication', 'encryption', 'logging', 'notification', 'object-lock', 'publicAccessBlock', 'accelerate', 'requestPayment'];
+  for (const sub of bucketSubs) {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const path = `/errs?${sub}`;
+      checkError(t, server, await s3(server, method, path, method === 'PUT' ? { body: '<x/>' } : {}), 501, 'NotImplemented', '/errs', `${method} ?${sub}`);
+    }
+  }
+  for (const [method, path] of [
+    ['GET', '/errs/obj?retention'],
+    ['PUT', '/errs/obj?legal-hold'],
+    ['POST', '/errs/obj?restore'],
+    ['POST', '/errs/obj?select&select-type=2'],
+    ['GET', '/errs/obj?torrent'],
+    ['PUT', '/errs?versioning'],
+    ['PUT', '/errs/obj?acl'],
+  ] as const) {
+    checkError(t, server, await s3(server, method, path, { body: '' }), 501, 'NotImplemented', path.split('?')[0]!, `${method} ${path}`);
+  }
+  t.equal((await s3(server, 'GET', '/errs/obj')).text, 'data', 'no unknown sub-resource touched the object');
+
+  for (const [method, path] of [
+    ['POST', '/errs/obj'],
+    ['PATCH', '/errs/obj'],
+    ['POST', '/errs'],
+    ['PUT', '/'],
+    ['DELETE', '/'],
+  ] as const) {
+    const res = await s3(server, method, path, { body: '' });
+    t.equal(res.status, 405, `${method} ${path}: 405`);
+    t.equal(errorCode(res), 'MethodNotAllowed');
+    t.ok(res.headers['x-amz-request-id']);
+  }
+
+  // What the documented actions need and do not get.
+  checkError(t, server, await s3(server, 'GET', '/errs/missing'), 404, 'NoSuchKey', '/errs/missing', 'a missing key');
+  checkError(t, server, await s3(server, 'GET', '/api/v1/s3/errs/missing'), 404, 'NoSuchKey', '/api/v1/s3/errs/missing', 'under the Alluxio base path');
+  checkError(t, server, await s3(server, 'GET', '/nobucket/key'), 404, 'NoSuchBucket', '/nobucket/key', 'a missing bucket');
+  checkError(t, server, await s3(server, 'GET', '/errs/%E0%A4%A'), 400, 'InvalidURI', '/errs/%E0%A4%A', 'a bad percent-encoding');
+  checkError(t, server, await s3(server, 'GET', '/errs?list-type=2&max-keys=-1'), 400, 'InvalidArgument', '/errs', 'a negative max-keys');
+  checkError(t, server, await s3(server, 'PUT', '/errs/obj', { headers: { Authorization: 'Bearer nonsense' }, body: 'x' }), 400, 'AuthorizationHeaderMalformed', '/errs/obj', 'an Authorization header naming no credential');
+  const head = await s3(server, 'HEAD', '/errs/missing');
+  t.equal(head.status, 404);
+  t.equal(head.body.length, 0, 'HEAD errors have no body');
+  t.ok(head.headers['x-amz-request-id'], 'but a request id');
+
+  const result = lastJson<Record<string, unknown>>(
+    await boto3(
+      server,
+      `
+out = {}
+for name, call in [('cors', lambda: s3.get_bucket_cors(Bucket='errs')), ('policy', lambda: s3.get_bucket_policy(Bucket='errs')), ('lifecycle', lambda: s3.get_bucket_lifecycle_configuration(Bucket='errs'))]:
+    try:
+        call()
+        out[name] = 'ok'
+    except botocore.exceptions.ClientError as e:
+        out[name] = [e.response['ResponseMetadata']['HTTPStatusCode'], e.response['Error']['Code'], bool(e.response['ResponseMetadata'].get('RequestId'))]
+print(json.dumps(out))
+`,
+    ),
+  );
+  for (const name of ['cors', 'policy', 'lifecycle']) t.same(result[name], [501, 'NotImplemented', true], `boto3 ${name}: NotImplemented with a request id`);
+});
+
+t.test('every response carries a request id, and the server survives bad input', async (t) => {
+  const server = await startSluice();
+  t.teardown(() => server.stop());
+  await createBucket(server, 'ids');
+  const put = await putObject(server, 'ids', 'obj', 'data');
+
+  const responses: [string, RawResponse][] = [
+    ['ListBuckets', await s3(server, 'GET', '/')],
+    ['PutObject', put],
+    ['GetObject', await s3(server, 'GET', '/ids/obj')],
+    ['206', await s3(server, 'GET', '/ids/obj', { headers: { Range: 'bytes=0-1' } })],
+    ['304', await s3(server, 'GET', '/ids/obj', { headers: { 'If-None-Match': put.headers.etag! } })],
+    ['HeadBucket', await s3(server, 'HEAD', '/ids')],
+    ['ListObjectsV2', await s3(server, 'GET', '/ids?list-type=2')],
+    ['DeleteObject 204', await s3(server, 'DELETE', '/ids/nothing')],
+    ['412', await s3(server, 'GET', '/ids/obj', { headers: { 'If-Match': '"x"' } })],
+    ['416', await s3(server, 'GET', '/ids/obj', { headers: { Range: 'bytes=10-' } })],
+  ];
+  const ids = new Set<string>();
+  for (const [what, res] of responses) {
+    const id = res.headers['x-amz-request-id'];
+    t.match(id ?? '', /^[0-9A-F]{16}$/, `${what}: x-amz-request-id`);
+    ids.add(String(id));
+  }
+  t.equal(ids.size, responses.length, 'request ids are unique');
+
+  // Input Node's HTTP parser refuses still gets an S3 error and a request id.
+  const garbage = await rawExchange(server, ['THIS IS NOT HTTP\r\n\r\n'], { close: 'none' });
+  t.equal(garbage.status, 400, 'a garbage request line');
+  t.match(garbage.text, /x-amz-request-id: [0-9A-F]{16}/i);
+  t.match(garbage.text, /<Code>InvalidRequest<\/Code>/);
+  const bigHeader = await rawExchange(server, [`GET /ids/obj HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`], { close: 'none' });
+  t.equal(bigHeader.status, 400, 'an oversized header section');
+  t.match(bigHeader.text, /<Code>RequestHeaderSectionTooLarge<\/Code>/);
+  const rawUnicode = await rawExchange(server, [Buffer.from(`GET /ids/\u00e9\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n`, 'utf8')], { close: 'none' });
+  t.ok(rawUnicode.status === 400 || rawUnicode.status === 404, `raw non-ASCII in the target (${rawUnicode.status})`);
+  t.match(rawUnicode.text, /x-amz-request-id/i);
+  const badChunked = await rawExchange(server, [`PUT /ids/chunky HTTP/1.1\r\nHost: x\r\nAuthorization: ${simpleAuth()}\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n`], { close: 'none' });
+  t.equal(badChunked.status, 400, 'broken HTTP chunked framing');
+  t.equal((await s3(server, 'HEAD', '/ids/chunky')).status, 404, 'wrote nothing');
+
+  // Many failing requests at once, then the server must still answer.
+  const storm = await Promise.all(
+    Array.from({ length: 60 }, (_, i) =>
+      i % 3 === 0
+        ? s3(server, 'GET', `/ids/missing-${i}`)
+        : i % 3 === 1
+          ? s3(server, 'PUT', `/ids/bad-${i}`, { body: 'x', headers: { 'Content-MD5': 'AAAAAAAAAAAAAAAAAAAAAA==' } })
+          : s3(server, 'GET', `/ids?cors`),
+    ),
+  );
+  t.same(new Set(storm.map((r) => r.status)), new Set([404, 400, 501]), 'each failed on its own');
+  t.equal((await s3(server, 'GET', '/ids/obj')).text, 'data', 'the server serves on');
+  t.equal(server.process.exitCode, null, 'the process is alive');
+  t.notMatch(server.output(), /InternalError|Unhandled|TypeError|RangeError/, 'no internal error was logged');
+});
