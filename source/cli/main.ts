@@ -26,6 +26,9 @@ async function main(argv: string[]): Promise<void> {
         })
         .config('conf', (path: string) => readPropertiesFile(path));
     })
+    // Wide enough that Alluxio property names (up to 67 characters) are never broken mid-name,
+    // so a user can find them with grep or copy them whole.
+    .wrap(Math.max(130, process.stdout.columns ?? 0))
     .demandCommand(1, 'Name a command: sluice serve --help')
     .strict()
     .help()
