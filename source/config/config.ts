@@ -40,7 +40,16 @@ export interface Config {
   accessLog: boolean;
   /** fsync file and directory before a write is acknowledged. */
   fsync: boolean;
+  /** SIMPLE (Alluxio's: the access key names the user) or SigV4 verified against `credentials`. */
+  auth: AuthMode;
+  /** The credentials file of SigV4 mode: `ACCESS_KEY SECRET_KEY USER [admin]` per line. */
+  credentials: string | undefined;
+  /** PEM certificate and key: serve HTTPS instead of HTTP. */
+  tls: { cert: string; key: string } | undefined;
 }
+
+export const AUTH_MODES = ['simple', 'sigv4'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 
 /**
  * Every option: its CLI flag (also SLUICE_<FLAG> in the environment), the Alluxio property that
@@ -66,6 +75,10 @@ export const OPTIONS = {
   region: { alluxio: undefined, type: 'string', default: 'us-east-1', describe: 'Region reported by GetBucketLocation' },
   'access-log': { alluxio: undefined, type: 'boolean', default: true, describe: 'Print one line per request on stdout' },
   fsync: { alluxio: undefined, type: 'boolean', default: false, describe: 'fsync each file and its directory before a write is acknowledged' },
+  auth: { alluxio: undefined, type: 'string', default: 'simple', describe: 'simple: the access key names the user, nothing is verified (Alluxio); sigv4: AWS Signature V4 against --credentials' },
+  credentials: { alluxio: undefined, type: 'string', default: '', describe: 'Credentials file for --auth sigv4, one "ACCESS_KEY SECRET_KEY USER [admin]" per line; re-read on SIGHUP' },
+  'tls-cert': { alluxio: undefined, type: 'string', default: '', describe: 'PEM certificate: serve HTTPS (with --tls-key)' },
+  'tls-key': { alluxio: undefined, type: 'string', default: '', describe: 'PEM private key of --tls-cert' },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -154,5 +167,21 @@ export function buildConfig(raw: RawOptions): Config {
     region: String(get('region')),
     accessLog: asBoolean(get('access-log'), 'access-log'),
     fsync: asBoolean(get('fsync'), 'fsync'),
+    ...authAndTls(get),
+  };
+}
+
+function authAndTls(get: (name: OptionName) => string | number | boolean): Pick<Config, 'auth' | 'credentials' | 'tls'> {
+  const auth = String(get('auth')).trim().toLowerCase();
+  if (!(AUTH_MODES as readonly string[]).includes(auth)) throw new Error(`--auth: expected one of ${AUTH_MODES.join(', ')}, got "${get('auth')}"`);
+  const credentials = String(get('credentials')).trim();
+  if (auth === 'sigv4' && credentials === '') throw new Error('--auth sigv4 needs --credentials FILE');
+  const cert = String(get('tls-cert')).trim();
+  const key = String(get('tls-key')).trim();
+  if ((cert === '') !== (key === '')) throw new Error('--tls-cert and --tls-key go together');
+  return {
+    auth: auth as AuthMode,
+    credentials: credentials === '' ? undefined : credentials,
+    tls: cert === '' ? undefined : { cert, key },
   };
 }
