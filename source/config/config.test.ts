@@ -36,7 +36,18 @@ t.test('defaults', async (t) => {
     region: 'us-east-1',
     accessLog: true,
     fsync: false,
+    auth: 'simple',
+    credentials: undefined,
+    tls: undefined,
   });
+});
+
+t.test('auth and TLS options', async (t) => {
+  t.equal(buildConfig({ auth: 'SigV4', credentials: '/etc/creds' }).auth, 'sigv4');
+  t.throws(() => buildConfig({ auth: 'sigv4' }), /--auth sigv4 needs --credentials/);
+  t.throws(() => buildConfig({ auth: 'kerberos' }), /--auth: expected one of simple, sigv4/);
+  t.same(buildConfig({ 'tls-cert': 'c.pem', 'tls-key': 'k.pem' }).tls, { cert: 'c.pem', key: 'k.pem' });
+  t.throws(() => buildConfig({ 'tls-cert': 'c.pem' }), /--tls-cert and --tls-key go together/);
 });
 
 t.test('values as strings (environment, properties) and as typed CLI values', async (t) => {
