@@ -101,15 +101,15 @@ function compareLeaf(scope: Scope, leaf: Leaf): Difference | undefined {
       return actual === undefined ? undefined : differ('(absent)');
     case 'etag': {
       const wanted = `"${md5(Buffer.concat(args.map((n) => scope.fixture(n)))).toString('hex')}"`;
-      return text === wanted ? undefined : differ(`${wanted} (the quoted MD5 of ${args.join(' + ')})`);
+      return text === wanted ? undefined : differ(`${show(wanted)} (the quoted MD5 of ${args.join(' + ')})`);
     }
     case 'multipart-etag': {
       const wanted = multipartEtag(scope, args);
-      return text === wanted ? undefined : differ(`${wanted} (MD5 of the parts' MD5s, -N, for ${args.join(' + ')})`);
+      return text === wanted ? undefined : differ(`${show(wanted)} (MD5 of the parts' MD5s, -N, for ${args.join(' + ')})`);
     }
     case 'md5': {
       const wanted = md5(Buffer.concat(args.map((n) => scope.fixture(n)))).toString('hex');
-      return text === wanted ? undefined : differ(`${wanted} (MD5 of ${args.join(' + ')})`);
+      return text === wanted ? undefined : differ(`${show(wanted)} (MD5 of ${args.join(' + ')})`);
     }
     case 'length':
       return String(actual) === String(leaf.bodyLength) ? undefined : differ(`${leaf.bodyLength} (the length of the body received)`);

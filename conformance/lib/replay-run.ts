@@ -8,7 +8,7 @@ import { awsProfileDir, rawRequest, tempDir, type Sluice } from './harness';
 import { DOC_UUID_ANYWHERE, Scope, compareOutput, expectationOf, type CommandOutput, type Difference, type Expectation } from './replay-compare';
 import type { FixtureSpec, Step, Transcript } from './replay-format';
 import { displayWords, runProcess, shellWords } from './replay-shell';
-import { parseXml, type XmlElement } from './replay-values';
+import { parseJsonSequence, parseXml, plain, type XmlElement } from './replay-values';
 
 /** The host and port the document's commands name. */
 export const DOCUMENTED_HOST = 'localhost:39999';
@@ -146,8 +146,16 @@ async function runStep(ctx: RunContext, step: Step): Promise<{ ran: string; outp
   return { ran: shown, output };
 }
 
-function shownOutput(scope: Scope, output: CommandOutput): string {
-  const out = scope.reverse(output.stdout).replace(/\r\n/g, '\n');
+function shownOutput(scope: Scope, output: CommandOutput, expectation?: Expectation): string {
+  let out = scope.reverse(output.stdout).replace(/\r\n/g, '\n');
+  if (expectation?.kind === 'json') {
+    // One value per block, indented like the transcript, so the two columns line up.
+    try {
+      out = parseJsonSequence(out).map((v) => `${JSON.stringify(plain(v), null, 2)}\n`).join('');
+    } catch {
+      // shown as printed
+    }
+  }
   const err = scope.reverse(output.stderr).trim();
   if (output.code === 0) return out;
   return `${out}${out === '' || out.endsWith('\n') ? '' : '\n'}[exit ${output.code}] ${err}`;
@@ -255,7 +263,7 @@ export async function runTranscript(transcript: Transcript, prefix: string, serv
           throw where(e);
         }
         if (differences.length > 0) {
-          result.failure = { step, ran, output, differences, shown: shownOutput(scope, output) };
+          result.failure = { step, ran, output, differences, shown: shownOutput(scope, output, expectation) };
           break;
         }
       }
