@@ -1,6 +1,6 @@
 // The transcript replay (`make conformance`): runs every documented example in
 // conformance/transcripts/ against a fresh sluice and compares what the clients print with what
-// the document shows. Usage: node dist/conformance/replay.js [--jobs N] [--verbose] [name-filter ...]
+// the document shows. Usage: node dist/conformance/replay.js [--jobs N] [--verbose] [--shuffle] [name-filter ...]
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ export interface ReplayOptions {
   jobs?: number;
   /** Where the per-transcript lines go (default: stdout). */
   log?: (line: string) => void;
+  /** Run the transcripts in a random order (they must not depend on one another). */
+  shuffle?: boolean;
   /** Print every command and its output, passing or not. */
   verbose?: boolean;
   /** Extra `sluice serve` arguments. */
@@ -30,13 +32,13 @@ export interface ReplayReport {
   failed: number;
 }
 
-/** Clients that are missing here, each with the command that installs it. */
+/** Clients that are missing here: program → what is missing and the command that installs it. */
 export function missingClients(): Map<string, string> {
   const missing = new Map<string, string>();
   for (const [program, install] of Object.entries(CLIENTS)) {
-    if (!commandExists(program)) missing.set(program, install);
+    if (!commandExists(program)) missing.set(program, `${program} is missing: ${install}`);
   }
-  if (!missing.has('python3') && spawnSync('python3', ['-c', 'import boto3']).status !== 0) missing.set('python3', `boto3 for python3: ${CLIENTS.python3}`);
+  if (!missing.has('python3') && spawnSync('python3', ['-c', 'import boto3']).status !== 0) missing.set('python3', `boto3 is missing: ${CLIENTS.python3}`);
   return missing;
 }
 
@@ -63,12 +65,22 @@ function load(filter: string[]): Loaded[] {
 
 /** Transcripts that act as the same literal user share its bucket list: they run one at a time.
  *  The others each get their own renamed user and buckets and run in parallel. */
-function lanes(transcripts: Transcript[]): Transcript[][] {
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+function lanes(transcripts: Transcript[], shuffle: boolean): Transcript[][] {
   const byKey = new Map<string, Transcript[]>();
   for (const t of transcripts) {
     const key = t.literalUser ? `user:${t.user}` : `own:${t.name}`;
     byKey.set(key, [...(byKey.get(key) ?? []), t]);
   }
+  if (shuffle) return shuffled([...byKey.values()].map(shuffled));
   const cost = (lane: Transcript[]): number => lane.reduce((n, t) => n + t.steps.length, 0);
   return [...byKey.values()].sort((a, b) => cost(b) - cost(a));
 }
@@ -97,7 +109,7 @@ export async function replayAll(options: ReplayOptions = {}): Promise<ReplayRepo
   let server: Sluice | undefined;
   try {
     if (transcripts.length > 0) server = await startSluice(options.serverArgs ? { args: options.serverArgs } : {});
-    const queue = lanes(transcripts);
+    const queue = lanes(transcripts, options.shuffle ?? false);
     const jobs = Math.max(1, options.jobs ?? 3);
     const worker = async (): Promise<void> => {
       for (let lane = queue.shift(); lane; lane = queue.shift()) {
@@ -117,7 +129,7 @@ export async function replayAll(options: ReplayOptions = {}): Promise<ReplayRepo
   if (missing.size > 0) {
     log('');
     log('Missing clients (the transcripts that need them fail rather than skip):');
-    for (const [program, install] of missing) log(`  ${program}: ${install}`);
+    for (const message of missing.values()) log(`  ${message}`);
   }
   log('');
   log(`${passed} passed, ${failed} failed`);
@@ -131,8 +143,9 @@ function parseArgs(argv: string[]): ReplayOptions {
     if (arg === '--jobs' || arg === '-j') options.jobs = Number(argv[++i]);
     else if (arg.startsWith('--jobs=')) options.jobs = Number(arg.slice(7));
     else if (arg === '--verbose' || arg === '-v') options.verbose = true;
+    else if (arg === '--shuffle') options.shuffle = true;
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: node dist/conformance/replay.js [--jobs N] [--verbose] [name-filter ...]\n');
+      process.stdout.write('usage: node dist/conformance/replay.js [--jobs N] [--verbose] [--shuffle] [name-filter ...]\n');
       process.exit(0);
     } else options.filter!.push(arg);
   }

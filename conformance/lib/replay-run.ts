@@ -211,7 +211,7 @@ export async function runTranscript(transcript: Transcript, prefix: string, serv
   const programs = new Set(transcript.steps.map((s) => s.command.trim().split(/\s+/)[0] ?? ''));
   const needs = [...programs].filter((p) => missing.has(p));
   if (needs.length > 0) {
-    result.error = needs.map((p) => `${p} is missing: ${missing.get(p)}`).join('; ');
+    result.error = needs.map((p) => missing.get(p)!).join('; ');
     result.ms = Date.now() - started;
     return result;
   }
