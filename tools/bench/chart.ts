@@ -7,7 +7,7 @@ const COLOURS: Record<Column, string> = { sluice: '#1f6fb4', s3rver: '#e3791b', 
 const NAMES: Record<Column, string> = { sluice: 'sluice', s3rver: 's3rver', nginx: 'nginx', limit: 'limit' };
 
 const PANEL_W = 320;
-const PANEL_H = 168;
+const PANEL_H = 182;
 const PER_ROW = 4;
 const GAP = 16;
 const MARGIN = 24;

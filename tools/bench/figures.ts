@@ -66,6 +66,8 @@ export type RunValues = Record<string, Partial<Record<Column, number>>>;
 export class RunRecord {
   readonly values: RunValues = {};
   readonly notes: string[] = [];
+  /** The 1-minute load average when the run started and ended: a busy machine makes every figure noisy. */
+  readonly load: { start?: number; end?: number } = {};
 
   set(id: string, column: Column, value: number | undefined): void {
     if (value === undefined || !Number.isFinite(value)) return;

@@ -7,6 +7,8 @@ export type ServerName = (typeof SERVER_NAMES)[number];
 export interface BenchOptions {
   quick: boolean;
   runs: number;
+  /** Minutes a whole run may take (BENCH_BUDGET_MIN, 0: no limit): no further run starts that would end past it. */
+  budgetMinutes: number;
   /** apt-get install nginx and wrk when they are missing (BENCH_INSTALL=1). */
   install: boolean;
   /** Servers to run (BENCH_SERVERS=sluice,nginx); all by default. */
@@ -76,6 +78,7 @@ export function readOptions(repoRoot: string): BenchOptions {
   return {
     quick,
     runs: positiveInt('BENCH_RUNS', quick ? 1 : 3),
+    budgetMinutes: process.env.BENCH_BUDGET_MIN === '0' ? 0 : positiveInt('BENCH_BUDGET_MIN', 15),
     install: flag('BENCH_INSTALL'),
     servers: serverList(),
     workloads: workloadList(),

@@ -114,6 +114,15 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * Before a timed write: flush dirty pages (sync) so writeback of the previous server's bytes is not
+ * charged to the next one, then a moment for the servers to go idle.
+ */
+export async function settle(): Promise<void> {
+  await run('sync', []);
+  await sleep(300);
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

@@ -110,10 +110,12 @@ export interface BenchReport {
   machine: { cpus: number; node: string; platform: string };
   options: Record<string, unknown>;
   tools: Record<string, string>;
+  /** The commit sluice was built from, `+dirty` when the work tree had changes. */
+  sluiceRevision: string;
   figures: MedianFigure[];
   targets: TargetResult[];
   notes: string[];
-  runs: { values: RunRecord['values']; notes: string[] }[];
+  runs: { values: RunRecord['values']; notes: string[]; load: RunRecord['load'] }[];
 }
 
 export function writeJson(path: string, report: BenchReport): void {

@@ -2,7 +2,7 @@
 // issue 5 against each, several times, and prints (and saves as JSON and SVG) the medians, sluice's
 // ratios to the peer and the limits, and which of the issue's targets are met.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { svgChart } from './chart';
 import { workers } from './cluster';
@@ -95,7 +95,8 @@ async function oneRun(o: BenchOptions, programs: Programs, wrk: string | undefin
   const runDir = join(o.outDir, `run-${process.pid}-${index}`);
   mkdirSync(runDir, { recursive: true });
   try {
-    log(`\n── run ${index} of ${o.runs} ──`);
+    record.load.start = loadavg()[0];
+    log(`\n── run ${index} of ${o.runs} ── (load average ${record.load.start?.toFixed(1)} on ${cpus().length} cores)`);
     record.set('md5', 'limit', nodeMd5Rate());
     record.set('md5openssl', 'limit', await opensslMd5Rate());
     record.set('put1g', 'limit', record.get('md5', 'limit'));
@@ -119,11 +120,19 @@ async function oneRun(o: BenchOptions, programs: Programs, wrk: string | undefin
       log(`  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     }
   } finally {
+    record.load.end = loadavg()[0];
     await stopAll();
     returnLent();
     rmSync(runDir, { recursive: true, force: true });
   }
   return record;
+}
+
+async function revision(): Promise<string> {
+  const head = await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO }).catch(() => undefined);
+  if (head === undefined || head.code !== 0) return 'unknown';
+  const dirty = await run('git', ['status', '--porcelain', '--', 'source'], { cwd: REPO });
+  return `${head.stdout.trim()}${dirty.stdout.trim() === '' ? '' : '+dirty'}`;
 }
 
 function stamp(): string {
@@ -140,7 +149,8 @@ async function main(): Promise<void> {
   if (!existsSync(programs.sluiceMain)) throw new Error(`${programs.sluiceMain} is missing: run make build`);
   mkdirSync(o.cacheDir, { recursive: true });
   removeStaleRunDirs(o.outDir);
-  log(`sluice benchmark: ${o.quick ? 'quick' : 'full'}, ${o.runs} run(s), servers: ${o.servers.join(', ')}; ${cpus().length} cores, node ${process.version}`);
+  const sluiceRevision = await revision();
+  log(`sluice benchmark: ${o.quick ? 'quick' : 'full'}, ${o.runs} run(s), servers: ${o.servers.join(', ')}; sluice ${sluiceRevision}; ${cpus().length} cores, node ${process.version}`);
   log('Figures are medians over the runs; a ratio is sluice ÷ the other, taken within each run. MB = 10^6 bytes.');
   const files = {
     big: sourceFile(o.cacheDir, o.bigBytes),
@@ -148,7 +158,16 @@ async function main(): Promise<void> {
     part: sourceFile(o.cacheDir, o.multipartBytes / o.multipartParts),
   };
   const records: RunRecord[] = [];
-  for (let i = 1; i <= o.runs; i++) records.push(await oneRun(o, programs, wrk, files, i));
+  for (let i = 1; i <= o.runs; i++) {
+    records.push(await oneRun(o, programs, wrk, files, i));
+    const elapsed = Date.now() - startedAll;
+    if (i < o.runs && o.budgetMinutes > 0 && elapsed + elapsed / i > o.budgetMinutes * 60_000) {
+      const line = `stopped after ${i} of ${o.runs} runs: another would end past the ${o.budgetMinutes}-minute budget (BENCH_BUDGET_MIN; 0 lifts it)`;
+      log(`\n${line}`);
+      records[0]?.note(line);
+      break;
+    }
+  }
 
   const figures = medians(catalogue(o), records);
   const notes = [...new Set(records.flatMap((r) => r.notes))];
@@ -157,6 +176,8 @@ async function main(): Promise<void> {
   log(`\n${table(figures)}\n`);
   log(`Targets of issue 5${o.quick ? ' (quick run: smaller objects and buckets than the targets name)' : ''}:`);
   log(targetLines(targets));
+  const loads = records.map((r) => `${r.load.start?.toFixed(1) ?? '?'}→${r.load.end?.toFixed(1) ?? '?'}`).join(', ');
+  log(`\nLoad average during the runs (start→end, ${cpus().length} cores): ${loads}; above the core count, other work shared the machine.`);
   if (notes.length > 0) log(`\nNotes:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
 
   const report: BenchReport = {
@@ -164,16 +185,17 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, node: process.version, platform: `${process.platform} ${process.arch}` },
     options: { ...o, workloads: [...o.workloads] },
     tools: { load: wrk === undefined ? 'tools/bench/loadgen (node)' : wrk, nginx: nginx ?? 'missing', s3rver: programs.s3rverBin ?? 'missing' },
+    sluiceRevision,
     figures,
     targets,
     notes,
-    runs: records.map((r) => ({ values: r.values, notes: r.notes })),
+    runs: records.map((r) => ({ values: r.values, notes: r.notes, load: r.load })),
   };
   const name = `bench-${o.quick ? 'quick-' : ''}${stamp()}`;
   const jsonPath = join(o.outDir, `${name}.json`);
   const svgPath = join(o.outDir, `${name}.svg`);
   writeJson(jsonPath, report);
-  const subtitle = `${o.quick ? 'quick' : 'full'} run, median of ${o.runs}; ${cpus().length} cores, node ${process.version}; load: ${wrk === undefined ? 'node loadgen' : 'wrk'}; ${report.date}`;
+  const subtitle = `${o.quick ? 'quick' : 'full'} run, median of ${o.runs}; sluice ${sluiceRevision}; ${cpus().length} cores (load average ${loads}), node ${process.version}; client: ${wrk === undefined ? 'node loadgen' : 'wrk'}; ${report.date}`;
   writeFileSync(svgPath, svgChart('sluice against s3rver (peer), nginx and the machine (limits)', subtitle, figures, targets));
   writeJson(join(o.outDir, 'latest.json'), report);
   writeFileSync(join(o.outDir, 'latest.svg'), svgChart('sluice against s3rver (peer), nginx and the machine (limits)', subtitle, figures, targets));

@@ -6,12 +6,13 @@ import { BUCKET, deleteObject, eachServer, objectUrl, type Bench } from './conte
 import { concurrently, curlGet, curlPut, rate } from './curl';
 import { expectOk, request } from './http';
 import { catSeconds } from './limits';
-import { peakRssMb, resetPeakRss, sleep } from './proc';
+import { peakRssMb, resetPeakRss, settle } from './proc';
 import type { Server } from './servers';
 
 export async function bigObject(b: Bench): Promise<void> {
   await eachServer(b, 'workload 1', async (s) => {
     const key = 'big/object';
+    await settle();
     const put = await curlPut(objectUrl(s, key), b.files.big);
     if (put.bytes !== b.o.bigBytes) throw new Error(`PUT sent ${put.bytes} bytes, not ${b.o.bigBytes}`);
     b.record.set('put1g', s.name, rate(put));
@@ -26,7 +27,7 @@ export async function bigObject(b: Bench): Promise<void> {
 export async function manyAtOnce(b: Bench): Promise<void> {
   await eachServer(b, 'workload 4', async (s) => {
     const keys = Array.from({ length: b.o.concurrentCount }, (_, i) => `many/${String(i).padStart(2, '0')}`);
-    await sleep(500);
+    await settle();
     if (!resetPeakRss(s.pid)) b.record.note(`could not reset the peak RSS of ${s.name}: its peak may predate workload 4`);
     const put = await concurrently(keys.map((k) => () => curlPut(objectUrl(s, k), b.files.concurrent)));
     const get = await concurrently(keys.map((k) => () => curlGet(objectUrl(s, k))));
@@ -61,7 +62,7 @@ async function completeOn(b: Bench, s: Server): Promise<number> {
     '<CompleteMultipartUpload>' +
     etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('') +
     '</CompleteMultipartUpload>';
-  await sleep(500);
+  await settle();
   const done = await request(s.base, 'POST', `${path}?${query}`, { body: xml, headers: { 'content-type': 'application/xml' } });
   if (done.status !== 200 || !done.body.includes('CompleteMultipartUploadResult')) {
     throw new Error(`CompleteMultipartUpload answered ${done.status}: ${done.body.trim().slice(0, 300)}`);
@@ -91,7 +92,7 @@ export async function multipart(b: Bench): Promise<void> {
   try {
     const parts = Array.from({ length: b.o.multipartParts }, (_, i) => join(dir, `part-${String(i + 1).padStart(2, '0')}`));
     for (const p of parts) copyFileSync(b.files.part, p);
-    await sleep(500);
+    await settle();
     const seconds = await catSeconds(parts, join(dir, 'out'));
     b.record.set('complete', 'limit', seconds);
     b.log(`  cat parts > out: ${seconds.toFixed(2)} s`);
