@@ -1,8 +1,9 @@
 // Every failure of the multipart family, over raw HTTP: part numbers out of range, NoSuchUpload in
 // all its forms, what CompleteMultipartUpload refuses (InvalidPart, InvalidPartOrder,
 // EntityTooSmall, MalformedXML), UploadPartCopy's range and conditions, and GetObject's partNumber.
+import { crc32 } from 'node:zlib';
 import t from 'tap';
-import { createBucket, errorCode, objectPath, putObject, s3, startSluice, xmlValue, type Sluice } from '../lib/harness';
+import { createBucket, errorCode, objectPath, putObject, s3, startSluice, xmlValue, xmlValues, type Sluice } from '../lib/harness';
 import { MiB, complete, createUpload, md5, multipartETag, partPath, patternBytes, putPart, s3Code, uploadPart } from '../lib/multipart-helpers';
 
 const FIVE = patternBytes(5 * MiB, 7);
@@ -194,4 +195,31 @@ t.test('GetObject/HeadObject partNumber: ranges of a multipart object, errors ou
   t.equal(p3.status, 416);
   t.equal(errorCode(p3), 'InvalidPartNumber');
   t.equal(errorCode(await s3(server, 'GET', `${objectPath('errs', 'parted')}?partNumber=0`)), 'InvalidArgument');
+});
+
+t.test('part checksums: recorded, listed, and checked by CompleteMultipartUpload', async (t) => {
+  const crc = (data: Buffer): string => {
+    const out = Buffer.alloc(4);
+    out.writeUInt32BE(crc32(data) >>> 0);
+    return out.toString('base64');
+  };
+  const id = await createUpload(server, 'errs', 'summed', { 'x-amz-checksum-algorithm': 'CRC32' });
+  const tail = Buffer.from('checksummed tail');
+  const p1 = await s3(server, 'PUT', partPath('errs', 'summed', id, 1), { body: FIVE, headers: { 'x-amz-checksum-crc32': crc(FIVE) } });
+  t.equal(p1.status, 200);
+  t.equal(p1.headers['x-amz-checksum-crc32'], crc(FIVE), 'the part\'s checksum is echoed');
+  const bad = await s3(server, 'PUT', partPath('errs', 'summed', id, 2), { body: tail, headers: { 'x-amz-checksum-crc32': crc(FIVE) } });
+  t.equal(errorCode(bad), 'BadDigest', 'a part whose checksum does not match is refused');
+  const p2 = await s3(server, 'PUT', partPath('errs', 'summed', id, 2), { body: tail, headers: { 'x-amz-checksum-crc32': crc(tail) } });
+  t.equal(p2.status, 200);
+  const list = await s3(server, 'GET', `${objectPath('errs', 'summed')}?uploadId=${id}`);
+  t.same(xmlValues(list.text, 'ChecksumCRC32'), [crc(FIVE), crc(tail)], 'ListParts shows each part\'s checksum');
+  t.equal(xmlValue(list.text, 'ChecksumAlgorithm'), 'CRC32');
+  const withSums = (first: string) =>
+    `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"${FIVE_MD5}"</ETag><ChecksumCRC32>${first}</ChecksumCRC32></Part>` +
+    `<Part><PartNumber>2</PartNumber><ETag>"${md5(tail)}"</ETag><ChecksumCRC32>${crc(tail)}</ChecksumCRC32></Part></CompleteMultipartUpload>`;
+  t.equal(s3Code(await complete(server, 'errs', 'summed', id, withSums(crc(tail)))), 'InvalidPart', 'a checksum that is not the part\'s: InvalidPart');
+  const ok = await complete(server, 'errs', 'summed', id, withSums(crc(FIVE)));
+  t.equal(ok.status, 200, ok.text);
+  t.equal(xmlValue(ok.text, 'ETag'), `&quot;${multipartETag([FIVE_MD5, md5(tail)])}&quot;`);
 });

@@ -10,8 +10,7 @@ import { S3Error, toS3Error } from '../http/errors';
 import { child, childrenNamed, readXmlBody } from '../http/request-xml';
 import { errorDocument } from '../http/respond';
 import { xmlDocument, type XmlNode } from '../http/xml';
-import type { Namespace } from '../namespace';
-import type { BucketName, ObjectKey } from '../namespace';
+import { CHECKSUM_ALGORITHMS, type BucketName, type ChecksumAlgorithm, type Namespace, type ObjectKey } from '../namespace';
 import type { ClaimedUpload, CompletedUpload, PartInfo } from '../namespace/uploads';
 import { MAX_PARTS, uploadIdOf, uploadsOf } from './multipart';
 import { bucketOf, keyOf } from './target';
@@ -24,6 +23,8 @@ const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 interface RequestedPart {
   partNumber: number;
   etag: string | undefined;
+  /** Checksum<ALG> elements the client sent for the part (SDKs that upload with checksums do). */
+  checksums: Map<ChecksumAlgorithm, string>;
 }
 
 /** Bounds how many completes run at once in this process. */
@@ -83,7 +84,12 @@ async function readPartList(ctx: RequestContext): Promise<RequestedPart[]> {
     if (!/^\d+$/.test(numberText) || partNumber < 1 || partNumber > MAX_PARTS) throw new S3Error('MalformedXML');
     // Alluxio's documented example completes parts named by number only; S3 clients send ETags.
     const etag = child(part, 'ETag')?.text.trim().replace(/^"(.*)"$/, '$1').replace(/^&quot;(.*)&quot;$/, '$1');
-    return { partNumber, etag };
+    const checksums = new Map<ChecksumAlgorithm, string>();
+    for (const algorithm of CHECKSUM_ALGORITHMS) {
+      const value = child(part, `Checksum${algorithm.toUpperCase()}`)?.text.trim();
+      if (value !== undefined) checksums.set(algorithm, value);
+    }
+    return { partNumber, etag, checksums };
   });
   if (parts.length === 0) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema: it lists no part.');
   for (let i = 1; i < parts.length; i++) {
@@ -95,9 +101,11 @@ async function readPartList(ctx: RequestContext): Promise<RequestedPart[]> {
 /** The parts to assemble, checked against what was uploaded. */
 function choose(requested: RequestedPart[], uploaded: PartInfo[]): PartInfo[] {
   const byNumber = new Map(uploaded.map((p) => [p.partNumber, p]));
-  const chosen = requested.map(({ partNumber, etag }) => {
+  const chosen = requested.map(({ partNumber, etag, checksums }) => {
     const part = byNumber.get(partNumber);
-    if (!part || (etag !== undefined && etag !== part.etag)) {
+    // A checksum the client names for a part must be the one the part was stored with, as S3 checks.
+    const named = part?.checksum ? checksums.get(part.checksum.algorithm) : undefined;
+    if (!part || (etag !== undefined && etag !== part.etag) || (named !== undefined && named !== part.checksum?.value)) {
       throw new S3Error('InvalidPart', undefined, { PartNumber: String(partNumber), ...(etag !== undefined ? { ETag: etag } : {}) });
     }
     return part;
@@ -119,7 +127,7 @@ export function multipartETag(parts: PartInfo[]): string {
 
 async function* concatenate(parts: PartInfo[]): AsyncGenerator<Buffer> {
   for (const part of parts) {
-    for await (const chunk of createReadStream(part.path, { highWaterMark: 8 << 20 })) yield chunk as Buffer;
+    for await (const chunk of createReadStream(part.path, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
   }
 }
 
