@@ -8,7 +8,7 @@ import { awsProfileDir, rawRequest, tempDir, type Sluice } from './harness';
 import { DOC_UUID_ANYWHERE, Scope, compareOutput, expectationOf, type CommandOutput, type Difference, type Expectation } from './replay-compare';
 import type { FixtureSpec, Step, Transcript } from './replay-format';
 import { displayWords, runProcess, shellWords } from './replay-shell';
-import { parseJsonSequence, parseXml, plain, type XmlElement } from './replay-values';
+import { parseJsonSequence, parseXml, plain, renderXml, type XmlElement } from './replay-values';
 
 /** The host and port the document's commands name. */
 export const DOCUMENTED_HOST = 'localhost:39999';
@@ -152,6 +152,15 @@ function shownOutput(scope: Scope, output: CommandOutput, expectation?: Expectat
     // One value per block, indented like the transcript, so the two columns line up.
     try {
       out = parseJsonSequence(out).map((v) => `${JSON.stringify(plain(v), null, 2)}\n`).join('');
+    } catch {
+      // shown as printed
+    }
+  }
+  if (expectation?.kind === 'xml' || expectation?.kind === 'http') {
+    // An XML body indented like the transcript (entities decoded, namespaces dropped).
+    const at = out.search(/<\?xml|<[A-Za-z]/);
+    try {
+      if (at >= 0) out = `${out.slice(0, at)}${renderXml(parseXml(out.slice(at))).join('\n')}\n`;
     } catch {
       // shown as printed
     }

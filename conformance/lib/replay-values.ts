@@ -192,3 +192,9 @@ export function parseCurlOutput(output: string): HttpResponse {
     return { statusLine: statusLine.trim(), headers, body };
   }
 }
+
+/** An element tree as indented text, one leaf per line, for showing a body beside its expectation. */
+export function renderXml(element: XmlElement, indent = ''): string[] {
+  if (element.children.length === 0) return [`${indent}<${element.name}>${element.text.trim()}</${element.name}>`];
+  return [`${indent}<${element.name}>`, ...element.children.flatMap((c) => renderXml(c, `${indent}  `)), `${indent}</${element.name}>`];
+}
