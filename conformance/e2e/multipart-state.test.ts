@@ -6,7 +6,7 @@ import t, { type Test } from 'tap';
 import { createBucket, errorCode, objectPath, s3, startSluice, tempDir, xmlValue, type Sluice } from '../lib/harness';
 import { MiB, complete, createUpload, md5, multipartETag, patternBytes, s3Code, uploadPart, type CompletePart } from '../lib/multipart-helpers';
 
-const PARTS = [patternBytes(5 * MiB, 11), patternBytes(5 * MiB, 12), patternBytes(5 * MiB, 13), Buffer.from('end')];
+const PARTS = [patternBytes(5 * MiB, 11), patternBytes(5 * MiB, 12), Buffer.from('end')];
 const WHOLE_MD5 = md5(Buffer.concat(PARTS));
 const ETAG = multipartETag(PARTS.map(md5));
 
@@ -107,7 +107,7 @@ t.test('two sluice processes on one root share uploads', async (t) => {
   for (const [name, server] of [['A', a], ['B', b]] as const) {
     const list = await s3(server, 'GET', `${objectPath('shared', 'via-a')}?uploadId=${id}`);
     t.equal(list.status, 200, `ListParts through ${name}`);
-    t.equal([...list.text.matchAll(/<Part>/g)].length, 4, `all parts seen through ${name}`);
+    t.equal([...list.text.matchAll(/<Part>/g)].length, PARTS.length, `all parts seen through ${name}`);
     const uploads = await s3(server, 'GET', '/shared?uploads');
     t.equal(xmlValue(uploads.text, 'UploadId'), id, `ListMultipartUploads through ${name}`);
   }
