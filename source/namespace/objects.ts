@@ -1,7 +1,8 @@
 // Objects: plain files at their key's path. Writes stream into a temp file that is renamed into
 // place; reads open the file once and describe exactly the version they opened.
 import { createHash } from 'node:crypto';
-import { createWriteStream, type BigIntStats } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream, type BigIntStats, type WriteStream } from 'node:fs';
 import { lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -209,10 +210,11 @@ export class ObjectStore {
     const temp =
       bucketDevice === this.layout.tmpDevice ? join(this.layout.tmp, tempName()) : join(parent, HIDDEN_TEMP_PREFIX + tempName());
     let recordedIno: bigint | undefined;
+    let out: WriteStream | undefined;
     try {
       // `flush` fsyncs before close. (A FileHandle's own stream cannot be used here: closing
       // the handle after a stream with autoClose off never settles on Node 20.)
-      const out = createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20, flush: this.options.fsync });
+      out = createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20, flush: this.options.fsync });
       await pipeline(source, out);
       const attributes = await finish();
       const stats = await stat(temp, { bigint: true });
@@ -223,6 +225,9 @@ export class ObjectStore {
       if (this.options.fsync) await syncDirectory(parent);
       return this.describe(key, stats);
     } catch (e) {
+      // The stream opens its file asynchronously: when the body fails first, the open may still
+      // be in flight and would create the temp file after an unlink. Wait until it is closed.
+      if (out && !out.closed) await once(out, 'close').catch(() => undefined);
       await unlink(temp).catch(() => undefined);
       if (recordedIno !== undefined) await this.metadata.remove(recordedIno).catch(() => undefined);
       // Directories made for this key alone must not outlive a failed write (an aborted upload
