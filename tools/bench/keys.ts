@@ -63,11 +63,13 @@ export async function cachedKeys(cacheDir: string, set: KeySet, log: (line: stri
 /** Key sets lent to a server right now: bucket directory → cache directory. */
 const lent = new Map<string, string>();
 
-/** Lends a cached key set to a server as a bucket for the length of fn, by rename (same filesystem). */
-export async function withBucketFrom<T>(cached: string, bucketDir: string, fn: () => Promise<T>): Promise<T> {
-  renameSync(cached, bucketDir);
-  lent.set(bucketDir, cached);
+/** Lends cached key sets to a server as buckets for the length of fn, by rename (same filesystem). */
+export async function withBucketsFrom<T>(loans: { cached: string; bucketDir: string }[], fn: () => Promise<T>): Promise<T> {
   try {
+    for (const { cached, bucketDir } of loans) {
+      renameSync(cached, bucketDir);
+      lent.set(bucketDir, cached);
+    }
     return await fn();
   } finally {
     returnLent();

@@ -94,7 +94,7 @@ export function readOptions(repoRoot: string): BenchOptions {
     loadSeconds: positiveInt('BENCH_SECONDS', quick ? 3 : 5),
     listSmall: 10_000,
     listLarge: quick ? 100_000 : 1_000_000,
-    listRepeats: 5,
+    listRepeats: 7,
     fairnessConnections: 8,
     fairnessSeconds: positiveInt('BENCH_SECONDS', quick ? 3 : 5),
     outDir,

@@ -3,7 +3,7 @@
 import { SMALL_PREFIX, deleteObject, eachServer, objectUrl, preloadSmall, type Bench } from './context';
 import { putLoop } from './curl';
 import { request } from './http';
-import { cachedKeys, withBucketFrom, type KeySet } from './keys';
+import { cachedKeys, withBucketsFrom, type KeySet } from './keys';
 import { runLoad, type LoadMethod, type LoadResult } from './load';
 import { median, sleep } from './proc';
 import type { Server } from './servers';
@@ -42,18 +42,28 @@ export async function smallObjects(b: Bench): Promise<void> {
   });
 }
 
-/** Median ms of the first page (1000 keys) of a bucket, after one warm-up request. */
-async function firstPage(b: Bench, s: Server, bucket: string): Promise<number> {
-  const path = `/${bucket}?list-type=2&max-keys=1000`;
-  const times: number[] = [];
-  for (let i = 0; i <= b.o.listRepeats; i++) {
-    const reply = await request(s.base, 'GET', path);
-    if (reply.status !== 200) throw new Error(`ListObjectsV2 ${bucket} answered ${reply.status}: ${reply.body.slice(0, 200)}`);
-    const keys = reply.body.split('<Key>').length - 1;
-    if (keys !== 1000) throw new Error(`ListObjectsV2 ${bucket}: the first page has ${keys} keys, not 1000`);
-    if (i > 0) times.push(reply.ms);
+/** ms of the first page (1000 keys) of a bucket. */
+async function firstPage(s: Server, bucket: string): Promise<number> {
+  const reply = await request(s.base, 'GET', `/${bucket}?list-type=2&max-keys=1000`);
+  if (reply.status !== 200) throw new Error(`ListObjectsV2 ${bucket} answered ${reply.status}: ${reply.body.slice(0, 200)}`);
+  const keys = reply.body.split('<Key>').length - 1;
+  if (keys !== 1000) throw new Error(`ListObjectsV2 ${bucket}: the first page has ${keys} keys, not 1000`);
+  return reply.ms;
+}
+
+/**
+ * Median ms of each bucket's first page. The buckets take turns, after two warm-up rounds, so a
+ * server's cold start (JIT, caches) is charged to none of them and the noise of the machine to all.
+ */
+async function firstPages(b: Bench, s: Server, buckets: string[]): Promise<number[]> {
+  const times = buckets.map((): number[] => []);
+  for (let round = -2; round < b.o.listRepeats; round++) {
+    for (const [i, bucket] of buckets.entries()) {
+      const ms = await firstPage(s, bucket);
+      if (round >= 0) times[i]?.push(ms);
+    }
   }
-  return median(times);
+  return times.map((t) => median(t));
 }
 
 const S3RVER_SUFFIX = '._S3rver_object';
@@ -71,14 +81,15 @@ export async function listings(b: Bench): Promise<void> {
     async (s) => {
       // s3rver keeps an object's bytes in `<key>._S3rver_object`: empty files of that name are objects to it.
       const suffix = s.name === 's3rver' ? S3RVER_SUFFIX : '';
-      const shown: string[] = [];
-      for (const { id, set } of sets) {
+      const loans: { cached: string; bucketDir: string }[] = [];
+      for (const { set } of sets) {
         const cached = await cachedKeys(b.o.cacheDir, { ...set, suffix }, b.log);
-        const bucket = `list-${set.layout}-${set.count}`;
-        const ms = await withBucketFrom(cached, s.bucketDir(bucket), () => firstPage(b, s, bucket));
-        b.record.set(id, s.name, ms);
-        shown.push(`${set.count} ${set.layout} ${ms.toFixed(1)} ms`);
+        loans.push({ cached, bucketDir: s.bucketDir(`list-${set.layout}-${set.count}`) });
       }
+      const buckets = sets.map(({ set }) => `list-${set.layout}-${set.count}`);
+      const ms = await withBucketsFrom(loans, () => firstPages(b, s, buckets));
+      sets.forEach(({ id }, i) => b.record.set(id, s.name, ms[i]));
+      const shown = sets.map(({ set }, i) => `${set.count} ${set.layout} ${(ms[i] ?? 0).toFixed(1)} ms`);
       const small = b.record.get('list10k', s.name);
       const large = b.record.get('list1m', s.name);
       if (small !== undefined && large !== undefined) b.record.set('listRatio', s.name, large / small);
@@ -101,7 +112,7 @@ export async function fairness(b: Bench): Promise<void> {
       busy = checked('GET', await smallLoad(b, s, 'GET', b.o.fairnessConnections, b.o.fairnessSeconds, 1));
     } finally {
       const completed = await Promise.all(streams.map((t) => t.stop()));
-      b.log(`  ${s.name}: ${completed[0] ?? 0} + ${completed[1] ?? 0} PUTs completed during the busy measurement`);
+      b.log(`  ${s.name}: the two PUT streams completed ${completed[0] ?? 0} + ${completed[1] ?? 0} PUTs while the GETs were measured`);
     }
     b.record.set('p50alone', s.name, alone.p50Ms);
     b.record.set('p99alone', s.name, alone.p99Ms);
