@@ -183,7 +183,7 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version, platform: `${process.platform} ${process.arch}` },
-    options: { ...o, workloads: [...o.workloads] },
+    options: { ...o, workloads: [...o.workloads], runsDone: records.length },
     tools: { load: wrk === undefined ? 'tools/bench/loadgen (node)' : wrk, nginx: nginx ?? 'missing', s3rver: programs.s3rverBin ?? 'missing' },
     sluiceRevision,
     figures,
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
   const jsonPath = join(o.outDir, `${name}.json`);
   const svgPath = join(o.outDir, `${name}.svg`);
   writeJson(jsonPath, report);
-  const subtitle = `${o.quick ? 'quick' : 'full'} run, median of ${o.runs}; sluice ${sluiceRevision}; ${cpus().length} cores (load average ${loads}), node ${process.version}; client: ${wrk === undefined ? 'node loadgen' : 'wrk'}; ${report.date}`;
+  const subtitle = `${o.quick ? 'quick' : 'full'} run, median of ${records.length}; sluice ${sluiceRevision}; ${cpus().length} cores (load average ${loads}), node ${process.version}; client: ${wrk === undefined ? 'node loadgen' : 'wrk'}; ${report.date}`;
   writeFileSync(svgPath, svgChart('sluice against s3rver (peer), nginx and the machine (limits)', subtitle, figures, targets));
   writeJson(join(o.outDir, 'latest.json'), report);
   writeFileSync(join(o.outDir, 'latest.svg'), svgChart('sluice against s3rver (peer), nginx and the machine (limits)', subtitle, figures, targets));
