@@ -1,6 +1,8 @@
 // Errors end to end: unknown sub-resources and methods are NotImplemented/MethodNotAllowed XML,
 // every response carries x-amz-request-id, every error body has Code, Message, Resource and
 // RequestId and no server detail, malformed HTTP gets an S3 error too, and the server survives it all.
+import { readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import t from 'tap';
 import { boto3, createBucket, errorCode, lastJson, putObject, rawExchange, s3, simpleAuth, startSluice, xmlValue, type RawResponse, type Sluice } from '../lib/harness';
 
@@ -140,4 +142,42 @@ t.test('every response carries a request id, and the server survives bad input',
   t.equal((await s3(server, 'GET', '/ids/obj')).text, 'data', 'the server serves on');
   t.equal(server.process.exitCode, null, 'the process is alive');
   t.notMatch(server.output(), /InternalError|Unhandled|TypeError|RangeError/, 'no internal error was logged');
+});
+
+/** Starts a GET and drops the connection as soon as the first bytes arrive. */
+function abortedDownload(server: Sluice, path: string): Promise<void> {
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: '127.0.0.1', port: server.port, path, headers: { Authorization: simpleAuth() } }, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+      res.once('error', () => resolve());
+    });
+    req.on('error', () => resolve());
+    req.end();
+  });
+}
+
+t.test('clients that give up mid-transfer leave no open files behind', async (t) => {
+  const server = await startSluice();
+  t.teardown(() => server.stop());
+  await createBucket(server, 'leaks');
+  await putObject(server, 'leaks', 'big.bin', Buffer.alloc(16 * 1024 * 1024, 7));
+  const openFiles = (): number => readdirSync(`/proc/${server.process.pid}/fd`).length;
+  const before = openFiles();
+
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(Array.from({ length: 10 }, () => abortedDownload(server, '/leaks/big.bin')));
+    await Promise.all(Array.from({ length: 10 }, (_, i) => rawExchange(server, [`PUT /leaks/up-${i} HTTP/1.1\r\nHost: x\r\nAuthorization: ${simpleAuth()}\r\nContent-Length: 1000000\r\n\r\n`, Buffer.alloc(5000)], { close: 'destroy' })));
+    await Promise.all(Array.from({ length: 10 }, () => s3(server, 'HEAD', '/leaks/big.bin', { headers: { 'If-Match': '"nope"' } })));
+  }
+  // Aborted streams are closed asynchronously; give them a moment.
+  let after = openFiles();
+  for (let i = 0; i < 50 && after > before + 2; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    after = openFiles();
+  }
+  t.ok(after <= before + 2, `open descriptors: ${before} before, ${after} after 30 aborted downloads, 30 aborted uploads, 30 failed HEADs`);
+  t.equal((await s3(server, 'GET', '/leaks/big.bin', { headers: { Range: 'bytes=0-3' } })).body.length, 4, 'the server serves on');
 });

@@ -23,6 +23,7 @@ import {
   startSluice,
   tempDir,
   waitFor,
+  type RawResponse,
   type Sluice,
 } from '../lib/harness';
 
@@ -313,4 +314,36 @@ t.test('folder objects and DeleteObject', async (t) => {
 
   const cli = await aws(server, ['s3api', 'delete-object', '--bucket', 'deletes', '--key', 'nothing/here']);
   t.equal(cli.code, 0, 'the aws cli deletes a missing key without error');
+});
+
+t.test('concurrent writers of one key: the last wins, readers never see a torn object', async (t) => {
+  const server = await startSluice();
+  t.teardown(() => server.stop());
+  await createBucket(server, 'race');
+  await putObject(server, 'race', 'hot.bin', Buffer.alloc(1 << 20, 0));
+  const versions = Array.from({ length: 8 }, (_, i) => Buffer.alloc((1 << 20) + i * 4096, i + 1));
+
+  const reads: Promise<RawResponse>[] = [];
+  const writes = versions.map(async (body, i) => {
+    reads.push(s3(server, 'GET', '/race/hot.bin'));
+    return s3(server, 'PUT', '/race/hot.bin', { body, headers: { 'x-amz-meta-writer': String(i) } });
+  });
+  const written = await Promise.all(writes);
+  t.same(written.map((r) => r.status), versions.map(() => 200), 'every writer succeeds');
+  for (const read of await Promise.all(reads)) {
+    t.equal(read.status, 200);
+    t.equal(read.headers.etag, `"${md5Hex(read.body)}"`, 'a concurrent read is one whole version, with its own ETag');
+    t.equal(new Set(read.body).size, 1, 'never bytes of two versions');
+  }
+  const final = await s3(server, 'GET', '/race/hot.bin');
+  const writer = Number(final.headers['x-amz-meta-writer']);
+  t.same(final.body, versions[writer], 'the object is one writer’s bytes');
+  t.equal(final.headers.etag, `"${md5Hex(versions[writer]!)}"`, 'with that writer’s ETag and metadata');
+  t.same(filesUnder(join(server.root, '.sluice', 'tmp')), []);
+
+  const mismatch = await s3(server, 'PUT', '/race/sha.bin', { body: 'payload', headers: { 'x-amz-content-sha256': createHash('sha256').update('other').digest('hex') } });
+  t.equal(mismatch.status, 400);
+  t.equal(errorCode(mismatch), 'XAmzContentSHA256Mismatch', 'a payload hash that does not match');
+  const unsigned = await s3(server, 'PUT', '/race/sha.bin', { body: 'payload', headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+  t.equal(unsigned.status, 200, 'UNSIGNED-PAYLOAD is accepted');
 });
