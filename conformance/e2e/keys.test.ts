@@ -163,6 +163,19 @@ t.test('symlinks inside ROOT that point outside it', async (t) => {
   t.same(xmlValues((await s3(server, 'GET', '/links?list-type=2&prefix=internal/')).text, 'Key'), []);
 
   t.equal(errorCode(await s3(server, 'GET', '/evil-bucket?list-type=2')), 'NoSuchBucket', 'a bucket that links out does not exist');
+  for (const bucket of ['evil-bucket:made', 'links:dirlink:made', 'links:internal:made']) {
+    const res = await s3(server, 'PUT', `/${bucket}`);
+    t.equal(res.status, 404, `no sub-directory bucket through a link out: ${bucket}`);
+    t.equal(errorCode(res), 'NoSuchBucket');
+  }
+  t.notOk(existsSync(join(outside.dir, 'made')), 'nothing was made outside');
+  t.notOk(existsSync(join(outside.dir, 'dirlink')));
+  t.notOk(existsSync(join(server.root, '.sluice', 'made')), 'nor in .sluice');
+  for (const prefix of ['../', '../outside/', 'a/../../', '/', 'dirlink/../../']) {
+    const res = await s3(server, 'GET', `/links?list-type=2&prefix=${encodeURIComponent(prefix)}`);
+    t.equal(res.status, 200);
+    t.same(xmlValues(res.text, 'Key'), [], `a prefix ${prefix} lists nothing`);
+  }
   t.equal(errorCode(await s3(server, 'GET', '/evil-bucket/secret.txt')), 'NoSuchBucket');
   t.equal((await s3(server, 'PUT', '/evil-bucket/planted', { body: 'x' })).status, 404);
   t.equal(errorCode(await s3(server, 'DELETE', '/evil-bucket')), 'NoSuchBucket');

@@ -75,7 +75,9 @@ export class BucketStore {
     if (isSubDirectoryBucket(bucket)) {
       const parent = join(dir, '..');
       const parentStats = await stat(parent).catch(() => undefined);
-      if (!parentStats?.isDirectory()) {
+      // stat follows links: a parent that resolves outside ROOT (or into .sluice) is no parent.
+      const realParent = parentStats?.isDirectory() ? await realpath(parent).catch(() => undefined) : undefined;
+      if (realParent === undefined || !this.layout.isServable(realParent)) {
         throw new S3Error('NoSuchBucket', `The parent directory of sub-directory bucket "${bucket}" does not exist.`, { BucketName: bucket });
       }
     }
