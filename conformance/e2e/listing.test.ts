@@ -142,6 +142,10 @@ versions = s3.list_object_versions(Bucket='list-v2', Prefix='d4/', MaxKeys=3)
 out['versions'] = [[v['Key'], v['VersionId'], v['IsLatest']] for v in versions['Versions']]
 out['versions_truncated'] = versions['IsTruncated']
 out['next_key_marker'] = versions.get('NextKeyMarker')
+all_versions = []
+for page in s3.get_paginator('list_object_versions').paginate(Bucket='list-v2', PaginationConfig={'PageSize': 17}):
+    all_versions += [v['Key'] for v in page.get('Versions', [])]
+out['all_versions'] = all_versions
 print(json.dumps(out))
 `,
     ),
@@ -157,6 +161,7 @@ print(json.dumps(out))
   ], 'ListObjectVersions: the current objects, VersionId null');
   t.equal(result.versions_truncated, true);
   t.equal(result.next_key_marker, 'd4/k009');
+  t.same(result.all_versions, expected, 'the boto3 list_object_versions paginator');
 });
 
 t.test('--list-directories=false gives S3 semantics', async (t) => {
