@@ -329,6 +329,36 @@ t.test('folder objects and DeleteObject', async (t) => {
 
   const cli = await aws(server, ['s3api', 'delete-object', '--bucket', 'deletes', '--key', 'nothing/here']);
   t.equal(cli.code, 0, 'the aws cli deletes a missing key without error');
+
+  // Every object has one version, "null"; another versionId names nothing.
+  await putObject(server, 'deletes', 'versioned.txt', 'current');
+  t.equal((await s3(server, 'GET', '/deletes/versioned.txt?versionId=null')).text, 'current', 'versionId=null is the object');
+  for (const [method, path] of [
+    ['GET', '/deletes/versioned.txt?versionId=3HL4kqtJlcpXroDTDmjVBH40Nrjfkd'],
+    ['DELETE', '/deletes/versioned.txt?versionId=3HL4kqtJlcpXroDTDmjVBH40Nrjfkd'],
+    ['GET', '/deletes/versioned.txt?tagging&versionId=abc'],
+    ['PUT', '/deletes/versioned.txt?tagging&versionId=abc'],
+  ] as const) {
+    const res = await s3(server, method, path, method === 'PUT' ? { body: '<Tagging><TagSet/></Tagging>' } : {});
+    t.equal(res.status, 404, `${method} ${path}: 404`);
+    t.equal(errorCode(res), 'NoSuchVersion');
+  }
+  t.equal((await s3(server, 'HEAD', '/deletes/versioned.txt?versionId=abc')).status, 404);
+  t.equal(readFileSync(join(server.root, 'deletes', 'versioned.txt'), 'utf8'), 'current', 'a delete of another version never deletes the object');
+  const versions = lastJson<{ versions: [string, string][] }>(
+    await boto3(
+      server,
+      `
+listed = s3.list_object_versions(Bucket='deletes', Prefix='versioned')
+pairs = [[v['Key'], v['VersionId']] for v in listed['Versions']]
+for key, version in pairs:
+    s3.delete_object(Bucket='deletes', Key=key, VersionId=version)
+print(json.dumps({'versions': pairs}))
+`,
+    ),
+  );
+  t.same(versions.versions, [['versioned.txt', 'null']]);
+  t.notOk(existsSync(join(server.root, 'deletes', 'versioned.txt')), 'deleting the listed version (null) deletes the object');
 });
 
 t.test('concurrent writers of one key: the last wins, readers never see a torn object', async (t) => {

@@ -12,5 +12,10 @@ export function bucketOf(ctx: RequestContext): BucketName {
 export function keyOf(ctx: RequestContext): ObjectKey {
   const key = ctx.target.key;
   if (key === undefined) throw new S3Error('InvalidArgument', 'An object key is required.');
-  return parseObjectKey(key);
+  const parsed = parseObjectKey(key);
+  // Objects have one version, "null". Any other versionId names a version that does not exist:
+  // serving or deleting the current object in its place would be a silent wrong answer.
+  const versionId = ctx.target.query.get('versionId');
+  if (versionId !== null && versionId !== 'null') throw new S3Error('NoSuchVersion', undefined, { Key: key, VersionId: versionId });
+  return parsed;
 }
