@@ -32,6 +32,8 @@ t.test('an idle upload is aborted and leaves no folder behind', async (t) => {
   t.comment(`idle upload gone ${after} ms after its last part`);
   await waitFor(() => foldersOf(id).length === 0, 'the upload folder to be removed', 3000);
   t.same(foldersOf(id), [], 'no folder under .sluice/uploads');
+  // The cleaner reports once its sweep is over, a moment after the folder went.
+  await waitFor(() => server.output().includes(`cleaner aborted idle multipart upload ${id}`), 'the cleaner to report', 3000);
   t.match(server.output(), new RegExp(`cleaner aborted idle multipart upload ${id}`), 'the cleaner says what it aborted');
   t.equal(errorCode(await complete(server, 'clean', 'idle', id, [{ partNumber: 1 }])), 'NoSuchUpload');
   const uploads = await s3(server, 'GET', '/clean?uploads');
