@@ -13,6 +13,7 @@ const TABLE = {
   EntityTooSmall: [400, 'Your proposed upload is smaller than the minimum allowed object size.'],
   ExistingObjectIsDirectory: [409, 'The key names a directory that holds other objects; it cannot be an object too.'],
   IncompleteBody: [400, 'You did not provide the number of bytes specified by the Content-Length HTTP header.'],
+  InsufficientStorage: [507, 'The server has no space left to store the data; free space and retry.'],
   InternalError: [500, 'We encountered an internal error. Please try again.'],
   InvalidAccessKeyId: [403, 'The AWS access key Id you provided does not exist in our records.'],
   InvalidArgument: [400, 'Invalid Argument'],
@@ -83,7 +84,8 @@ export function toS3Error(err: unknown): S3Error {
       return new S3Error('SlowDown', 'The server is out of file descriptors; retry shortly.');
     case 'ENOSPC':
     case 'EDQUOT':
-      return new S3Error('ServiceUnavailable', 'The server has no space left to store the data.');
+      // 507, not 503: a full disk is not a busy server, and clients should not retry blindly.
+      return new S3Error('InsufficientStorage');
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':
