@@ -3,7 +3,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { createBucket, errorCode, objectPath, s3, startSluice, tempDir, xmlValue, type Sluice } from '../lib/harness';
+import { createBucket, errorCode, objectPath, s3, startSluice, tempDir, waitFor, xmlValue, type Sluice } from '../lib/harness';
 import { MiB, complete, createUpload, md5, multipartETag, patternBytes, s3Code, uploadPart, type CompletePart } from '../lib/multipart-helpers';
 
 const PARTS = [patternBytes(5 * MiB, 11), patternBytes(5 * MiB, 12), Buffer.from('end')];
@@ -47,6 +47,8 @@ t.test('completing the same upload twice returns the same result', async (t) => 
   for (const name of ['ETag', 'Key', 'Bucket', 'Location']) t.equal(xmlValue(second.text, name), xmlValue(first.text, name), `same ${name}`);
   await checkObject(t, server, 'state', 'twice');
   t.equal(errorCode(await complete(server, 'state', 'other-key', id, parts)), 'NoSuchUpload', 'not through another key');
+  // The parts go in the background once the result is recorded.
+  await waitFor(() => uploadFolders(server).filter((n) => n.startsWith(id)).length === 0, 'the parts to be removed');
   t.same(uploadFolders(server).filter((n) => n.startsWith(id)), [], 'nothing of the upload is left but its result');
 });
 
@@ -87,6 +89,7 @@ t.test('a complete racing an abort: the object is whole, or the upload is cleanl
       t.equal(aborted.status, 204);
       t.equal((await s3(server, 'HEAD', objectPath('state', key))).status, 404, 'no object');
     }
+    await waitFor(() => uploadFolders(server).filter((n) => n.startsWith(id)).length === 0, 'the upload folder to go');
     t.same(uploadFolders(server).filter((n) => n.startsWith(id)), [], 'no folder of the upload is left');
   }
   t.comment(`outcomes seen: ${[...outcomes].join(', ')}`);

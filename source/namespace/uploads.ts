@@ -66,7 +66,11 @@ export interface ClaimedUpload {
   touch(): Promise<void>;
   /** Gives the upload back (the complete failed before writing anything). */
   release(): Promise<void>;
-  /** Records the result and removes the parts. */
+  /**
+   * Records the result; the parts are removed in the background. Freeing gigabytes of freshly
+   * written parts takes a noticeable time, and once the result is recorded nobody needs them:
+   * the client gets its answer first. A removal cut short by a crash is finished by the cleaner.
+   */
   finish(result: CompletedUpload): Promise<void>;
 }
 
@@ -329,7 +333,7 @@ export class UploadStore {
       },
       finish: async (result) => {
         await writeFile(this.donePath(uploadId), JSON.stringify(result));
-        await rm(claimed, { recursive: true, force: true });
+        void rm(claimed, { recursive: true, force: true }).catch(() => undefined);
       },
     };
   }

@@ -127,7 +127,7 @@ export function multipartETag(parts: PartInfo[]): string {
 
 async function* concatenate(parts: PartInfo[]): AsyncGenerator<Buffer> {
   for (const part of parts) {
-    for await (const chunk of createReadStream(part.path, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+    for await (const chunk of createReadStream(part.path, { highWaterMark: 2 << 20 })) yield chunk as Buffer;
   }
 }
 
