@@ -223,3 +223,14 @@ t.test('part checksums: recorded, listed, and checked by CompleteMultipartUpload
   t.equal(ok.status, 200, ok.text);
   t.equal(xmlValue(ok.text, 'ETag'), `&quot;${multipartETag([FIVE_MD5, md5(tail)])}&quot;`);
 });
+
+// objects.ts (not owned by the multipart work) serves the part and ignores the Range: AWS refuses
+// the pair. Kept as a todo so the suite documents the gap without failing on it.
+t.test('GetObject with both partNumber and Range is InvalidRequest', { todo: 'source/s3/objects.ts ignores Range when partNumber is given' }, async (t) => {
+  const id = await createUpload(server, 'errs', 'part-and-range');
+  const e1 = await uploadPart(server, 'errs', 'part-and-range', id, 1, Buffer.from('only part'));
+  t.equal((await complete(server, 'errs', 'part-and-range', id, [{ partNumber: 1, etag: e1 }])).status, 200);
+  const res = await s3(server, 'GET', `${objectPath('errs', 'part-and-range')}?partNumber=1`, { headers: { Range: 'bytes=0-1' } });
+  t.equal(res.status, 400);
+  t.equal(errorCode(res), 'InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
+});
