@@ -6,6 +6,7 @@ import { request } from './http';
 import { cachedKeys, withBucketsFrom, type KeySet } from './keys';
 import { runLoad, type LoadMethod, type LoadResult } from './load';
 import { median, sleep } from './proc';
+import type { BenchOptions, ServerName } from './options';
 import type { Server } from './servers';
 
 export function smallLoad(b: Bench, s: Server, method: LoadMethod, connections: number, seconds: number, threads: number): Promise<LoadResult> {
@@ -66,21 +67,36 @@ async function firstPages(b: Bench, s: Server, buckets: string[]): Promise<numbe
   return times.map((t) => median(t));
 }
 
-const S3RVER_SUFFIX = '._S3rver_object';
+/** s3rver keeps an object's bytes in `<key>._S3rver_object`: empty files of that name are objects to it. */
+function keySuffix(name: ServerName): string {
+  return name === 's3rver' ? '._S3rver_object' : '';
+}
+
+/** The listing buckets: figure id and key set. */
+function listingSets(o: BenchOptions): { id: string; set: Omit<KeySet, 'suffix'> }[] {
+  return [
+    { id: 'list10k', set: { count: o.listSmall, layout: 'tree' } },
+    { id: 'listFlat10k', set: { count: o.listSmall, layout: 'flat' } },
+    { id: 'list1m', set: { count: o.listLarge, layout: 'tree' } },
+  ];
+}
+
+/** Writes the cached key sets the listings will need, before any run (and outside its time). */
+export async function prepareListings(o: BenchOptions, names: ServerName[], log: (line: string) => void): Promise<void> {
+  for (const name of names) {
+    if (name === 'nginx') continue;
+    for (const { set } of listingSets(o)) await cachedKeys(o.cacheDir, { ...set, suffix: keySuffix(name) }, log);
+  }
+}
 
 export async function listings(b: Bench): Promise<void> {
   if (b.servers.some((s) => !s.s3)) b.record.note('workload 3: nginx has no S3 listing; it is not measured there');
-  const sets: { id: string; set: Omit<KeySet, 'suffix'> }[] = [
-    { id: 'list10k', set: { count: b.o.listSmall, layout: 'tree' } },
-    { id: 'listFlat10k', set: { count: b.o.listSmall, layout: 'flat' } },
-    { id: 'list1m', set: { count: b.o.listLarge, layout: 'tree' } },
-  ];
+  const sets = listingSets(b.o);
   await eachServer(
     b,
     'workload 3',
     async (s) => {
-      // s3rver keeps an object's bytes in `<key>._S3rver_object`: empty files of that name are objects to it.
-      const suffix = s.name === 's3rver' ? S3RVER_SUFFIX : '';
+      const suffix = keySuffix(s.name);
       const loans: { cached: string; bucketDir: string }[] = [];
       for (const { set } of sets) {
         const cached = await cachedKeys(b.o.cacheDir, { ...set, suffix }, b.log);

@@ -13,7 +13,7 @@ import { nodeMd5Rate, opensslMd5Rate } from './limits';
 import { readOptions, sizeLabel, type BenchOptions } from './options';
 import { rssMb, run, sleep, which } from './proc';
 import { evaluateTargets, table, targetLines, writeJson, type BenchReport } from './report';
-import { fairness, listings, smallObjects } from './requests';
+import { fairness, listings, prepareListings, smallObjects } from './requests';
 import { startNginx, startS3rver, startSluice, type Programs, type Server } from './servers';
 import { bigObject, manyAtOnce, multipart } from './transfers';
 
@@ -99,7 +99,6 @@ async function oneRun(o: BenchOptions, programs: Programs, wrk: string | undefin
     log(`\n── run ${index} of ${o.runs} ── (load average ${record.load.start?.toFixed(1)} on ${cpus().length} cores)`);
     record.set('md5', 'limit', nodeMd5Rate());
     record.set('md5openssl', 'limit', await opensslMd5Rate());
-    record.set('put1g', 'limit', record.get('md5', 'limit'));
     const servers = await startAll(o, programs, runDir, record);
     for (const s of servers) log(`  ${s.name}: first answer after ${s.startupMs.toFixed(0)} ms, idle RSS ${record.get('idleRss', s.name)?.toFixed(1)} MB`);
     const b: Bench = { o, servers, runDir, files, tools: { wrk, loadgen: join(__dirname, 'loadgen.js'), scriptDir: runDir }, record, log };
@@ -116,7 +115,12 @@ async function oneRun(o: BenchOptions, programs: Programs, wrk: string | undefin
       if (!o.workloads.has(n)) continue;
       const started = Date.now();
       log(`workload ${n}: ${what}`);
-      await fn();
+      try {
+        await fn();
+      } catch (err) {
+        record.note(`workload ${n} stopped: ${(err as Error).message}`);
+        log(`  ! workload ${n} stopped: ${(err as Error).message}`);
+      }
       log(`  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     }
   } finally {
@@ -157,10 +161,14 @@ async function main(): Promise<void> {
     concurrent: sourceFile(o.cacheDir, o.concurrentBytes),
     part: sourceFile(o.cacheDir, o.multipartBytes / o.multipartParts),
   };
+  if (o.workloads.has(3)) await prepareListings(o, o.servers, log);
+  const setupSeconds = (Date.now() - startedAll) / 1000;
+  if (setupSeconds > 10) log(`(setup: ${setupSeconds.toFixed(0)} s, not counted in the time budget of the runs)`);
+  const runsStarted = Date.now();
   const records: RunRecord[] = [];
   for (let i = 1; i <= o.runs; i++) {
     records.push(await oneRun(o, programs, wrk, files, i));
-    const elapsed = Date.now() - startedAll;
+    const elapsed = Date.now() - runsStarted;
     if (i < o.runs && o.budgetMinutes > 0 && elapsed + elapsed / i > o.budgetMinutes * 60_000) {
       const line = `stopped after ${i} of ${o.runs} runs: another would end past the ${o.budgetMinutes}-minute budget (BENCH_BUDGET_MIN; 0 lifts it)`;
       log(`\n${line}`);
