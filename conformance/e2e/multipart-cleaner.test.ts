@@ -1,7 +1,7 @@
 // The cleaner, with a 1 second timeout: an idle upload is aborted and its folder removed within a
 // few seconds; uploads that keep receiving parts, or whose one part streams slowly for longer than
 // the timeout, stay.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import t from 'tap';
@@ -84,4 +84,19 @@ t.test('a part that streams for longer than the timeout keeps its upload alive',
   t.match(list.text, `<Size>${chunks * chunk.length}</Size>`);
   await waitFor(async () => errorCode(await listParts('slow', id)) === 'NoSuchUpload', 'the upload to go once idle', 6000);
   t.pass('once idle, it goes too');
+});
+
+t.test('leftovers of crashed or finished uploads are swept once older than the timeout', async (t) => {
+  const uploads = join(server.root, '.sluice', 'uploads');
+  const crashed = join(uploads, '0f0e0d0c-0b0a-4909-8807-060504030201.claimed-deadprocess');
+  mkdirSync(join(crashed, 'parts'), { recursive: true });
+  writeFileSync(join(crashed, 'parts', '1.00000000000000000000000000000000'), 'orphan');
+  const id = await createUpload(server, 'clean', 'finished');
+  const etag = await uploadPart(server, 'clean', 'finished', id, 1, Buffer.from('done'));
+  t.equal((await complete(server, 'clean', 'finished', id, [{ partNumber: 1, etag }])).status, 200);
+  t.ok(existsSync(join(uploads, `${id}.done.json`)), 'the result is recorded for repeated completes');
+  await waitFor(() => !existsSync(crashed) && !existsSync(join(uploads, `${id}.done.json`)), 'the leftovers to be swept', 6000);
+  t.notOk(existsSync(crashed), 'the folder a dead process was assembling is gone');
+  t.notOk(existsSync(join(uploads, `${id}.done.json`)), 'the old result record is gone');
+  t.equal((await s3(server, 'GET', objectPath('clean', 'finished'))).text, 'done', 'the completed object stays');
 });

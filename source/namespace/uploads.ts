@@ -339,12 +339,13 @@ export class UploadStore {
   }
 
   async abort(uploadId: string, bucket: BucketName, key: ObjectKey): Promise<void> {
-    const dir = this.dirOf(uploadId);
     await this.get(uploadId, bucket, key);
-    await this.remove(uploadId, dir);
+    await this.discard(uploadId);
   }
 
-  private async remove(uploadId: string, dir: string): Promise<void> {
+  /** Removes an upload in progress, whoever it belongs to (NoSuchUpload when it is not). */
+  async discard(uploadId: string): Promise<void> {
+    const dir = this.dirOf(uploadId);
     const doomed = `${dir}.aborted-${randomSuffix()}`;
     try {
       await rename(dir, doomed);
@@ -356,51 +357,27 @@ export class UploadStore {
   }
 
   /**
-   * Aborts uploads idle for longer than `timeoutMs` and sweeps what finished or crashed uploads
-   * left behind. Returns the ids of the uploads it aborted.
+   * What lies in the uploads folder: uploads in progress, and what completed, claimed or aborted
+   * uploads leave (done records, folders of a process that died), with their age.
    */
-  async sweep(timeoutMs: number, retries: number, retryDelayMs: number, concurrency: number): Promise<string[]> {
-    const now = Date.now();
+  async entries(): Promise<{ uploadId: string; inProgress: boolean; lastActivityMs: number; path: string }[]> {
     const names = await readdir(this.layout.uploads);
-    const aborted: string[] = [];
-    const work: (() => Promise<void>)[] = [];
-    for (const name of names) {
-      const path = join(this.layout.uploads, name);
-      const id = name.slice(0, 36);
-      if (UPLOAD_ID.test(name)) {
-        work.push(async () => {
-          const idle = now - (await this.lastActivity(path));
-          if (idle <= timeoutMs) return;
-          for (let attempt = 0; ; attempt++) {
-            try {
-              await this.remove(id, path);
-              aborted.push(id);
-              return;
-            } catch (e) {
-              if (e instanceof S3Error || attempt >= retries) return;
-              await new Promise((r) => setTimeout(r, retryDelayMs));
-            }
-          }
-        });
-      } else if (UPLOAD_ID.test(id)) {
-        // Done records, and claimed or aborted folders whose process died, once they are old.
-        work.push(async () => {
-          const stats = await stat(path).catch(() => undefined);
-          if (stats && now - stats.mtimeMs > timeoutMs) await rm(path, { recursive: true, force: true });
-        });
-      }
-    }
-    const queue = work.slice();
-    await Promise.all(
-      Array.from({ length: Math.max(1, concurrency) }, async () => {
-        for (let job = queue.shift(); job; job = queue.shift()) await job().catch(() => undefined);
+    const found = await Promise.all(
+      names.map(async (name) => {
+        const uploadId = name.slice(0, 36);
+        if (!UPLOAD_ID.test(uploadId)) return undefined;
+        const path = join(this.layout.uploads, name);
+        // An upload is active when its folder is touched (a part in flight) or a part lands.
+        const [own, parts] = await Promise.all([stat(path).catch(() => undefined), stat(join(path, 'parts')).catch(() => undefined)]);
+        if (!own) return undefined;
+        return { uploadId, inProgress: name === uploadId, lastActivityMs: Math.max(own.mtimeMs, parts?.mtimeMs ?? 0), path };
       }),
     );
-    return aborted;
+    return found.filter((e) => e !== undefined);
   }
 
-  private async lastActivity(dir: string): Promise<number> {
-    const [own, parts] = await Promise.all([stat(dir).catch(() => undefined), stat(join(dir, 'parts')).catch(() => undefined)]);
-    return Math.max(own?.mtimeMs ?? 0, parts?.mtimeMs ?? 0);
+  /** Removes a leftover found by `entries` (never an upload in progress: `discard` is for those). */
+  async removeLeftover(path: string): Promise<void> {
+    await rm(path, { recursive: true, force: true });
   }
 }
