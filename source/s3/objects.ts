@@ -85,7 +85,9 @@ async function readObject(ctx: RequestContext, withBody: boolean): Promise<void>
     }
     const { res } = ctx;
     const partNumber = ctx.target.query.get('partNumber');
-    const range = partNumber !== null ? partRange(info, partNumber) : parseRange(headerValue(ctx.req.headers, 'range'), info.size);
+    const rangeHeader = headerValue(ctx.req.headers, 'range');
+    if (partNumber !== null && rangeHeader !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter.');
+    const range = partNumber !== null ? partRange(info, partNumber) : parseRange(rangeHeader, info.size);
     setObjectHeaders(res, info);
     for (const [param, name] of RESPONSE_OVERRIDES) {
       const value = ctx.target.query.get(param);
