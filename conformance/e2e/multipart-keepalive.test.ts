@@ -3,9 +3,27 @@
 // boto3 and the aws cli accept it; an error found after the header arrives as an Error document in
 // the 200 body; and with a pool of one, a second complete waits for the first.
 import { readdirSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { aws, awsJson, boto3, createBucket, lastJson, md5OfFile, objectPath, putObject, s3, startSluice, tempDir, waitFor, writeRandomFile, xmlValue, type Sluice } from '../lib/harness';
+import {
+  aws,
+  awsJson,
+  boto3,
+  createBucket,
+  lastJson,
+  md5OfFile,
+  objectPath,
+  putObject,
+  s3,
+  simpleAuth,
+  startSluice,
+  tempDir,
+  waitFor,
+  writeRandomFile,
+  xmlValue,
+  type Sluice,
+} from '../lib/harness';
 import {
   MiB,
   completeXml,
@@ -99,6 +117,29 @@ t.test('an error after the header arrives as an Error document in the 200 body',
   const retry = await completeRequest('conflict', b.id, b.parts);
   t.equal(retry.status, 200);
   t.equal(xmlValue(retry.text, 'ETag'), `&quot;${multipartETag(b.md5s)}&quot;`, 'the retry completes the upload');
+});
+
+t.test('a client that leaves during the keep-alive: the object still completes, a retry gets the result', async (t) => {
+  const { id, parts, md5s } = await bigUpload('abandoned.bin', 16);
+  const xml = completeXml(parts);
+  // Hang up as soon as the first bytes of the answer (the 200 header) arrive.
+  const first = await new Promise<string>((resolve, reject) => {
+    const socket = connect(server.port, '127.0.0.1');
+    socket.on('error', reject);
+    socket.once('data', (d: Buffer) => {
+      socket.destroy();
+      resolve(d.toString('latin1'));
+    });
+    socket.write(`POST ${objectPath('alive', 'abandoned.bin')}?uploadId=${id} HTTP/1.1\r\nHost: x\r\nAuthorization: ${simpleAuth()}\r\nContent-Length: ${Buffer.byteLength(xml)}\r\n\r\n${xml}`);
+  });
+  t.match(first, /^HTTP\/1\.1 200 /, 'the header came; the client hangs up right after');
+  t.notMatch(first, /CompleteMultipartUploadResult/, 'before the result');
+  await waitFor(async () => (await s3(server, 'HEAD', objectPath('alive', 'abandoned.bin'))).status === 200, 'the object to appear', 30_000);
+  const retry = await completeRequest('abandoned.bin', id, parts);
+  t.equal(retry.status, 200);
+  t.equal(xmlValue(retry.text, 'ETag'), `&quot;${multipartETag(md5s)}&quot;`, 'the retry gets the result of the abandoned complete');
+  const head = await s3(server, 'HEAD', objectPath('alive', 'abandoned.bin'));
+  t.equal(head.headers['content-length'], String(16 * 5 * MiB));
 });
 
 t.test('boto3 and the aws cli complete through the keep-alive', async (t) => {

@@ -4,7 +4,11 @@
 //   uploads/<id>/upload.json             the upload: bucket, key, owner, what the object will carry
 //   uploads/<id>/parts/<n>.<md5>[.<alg>.<checksum>]   a part; its name records its ETag
 //   uploads/<id>.claimed-<rand>/         an upload a CompleteMultipartUpload is assembling
+//   uploads/<id>.aborted-<rand>/         an upload being removed
 //   uploads/<id>.done.json               the result of a completed upload, for repeated completes
+//
+// An upload moves between these states by renames only, so exactly one complete or abort wins.
+// The cleaner (upload-cleaner.ts) removes leftovers of crashed processes and old done records.
 //
 // A re-uploaded part lands under a new name and the older file of that number is removed, so the
 // newest wins even when two uploads of one part race.
