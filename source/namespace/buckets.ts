@@ -57,7 +57,8 @@ export class BucketStore {
     const dir = this.directoryOf(bucket);
     const stats = await stat(dir).catch(() => undefined);
     if (!stats?.isDirectory()) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
-    if (!this.layout.isServable(await realpath(dir))) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+    const real = await realpath(dir).catch(() => undefined); // gone since the stat: no bucket
+    if (real === undefined || !this.layout.isServable(real)) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
     return dir;
   }
 

@@ -71,7 +71,9 @@ export class KeyWalker {
     if (keyPrefix !== '') {
       if (keyPrefix.split('/').slice(0, -1).some((s) => s === '' || s === '.' || s === '..')) return;
       const stats = await stat(dir).catch(() => undefined);
-      if (!stats?.isDirectory() || !this.layout.isServable(await realpath(dir))) return;
+      // Removed between the two calls (a delete pruned it): as empty as if it had never been.
+      const real = stats?.isDirectory() ? await realpath(dir).catch(() => undefined) : undefined;
+      if (real === undefined || !this.layout.isServable(real)) return;
       // The directory the prefix names is itself a key (`dir/`), listed before its contents.
       if (keyPrefix === this.prefix) this.pendingDir = { key: keyPrefix, kind: 'dir', path: dir };
     }

@@ -61,17 +61,26 @@ interface DirSidecar extends DirectoryMarks {
 
 type Sidecar = FileSidecar | DirSidecar;
 
+/** How long the record of a replaced version outlives it (see `retire`). */
+const RETIRE_DELAY_MS = 5_000;
+
 export class MetadataStore {
   constructor(private readonly layout: Layout) {}
 
-  private pathOf(ino: bigint): string {
-    return join(this.layout.meta, (ino & 0xffn).toString(16).padStart(2, '0'), `${ino}.json`);
+  /**
+   * A record is named by its inode and the version of the file: the mtime of a file, the birth
+   * time of a directory. Inode numbers are reused as soon as a file is gone, so the inode alone
+   * would let one version's cleanup remove the record of a newer file that got the same number.
+   */
+  private pathOf(stats: BigIntStats): string {
+    const version = stats.isDirectory() ? `d${stats.birthtimeNs}` : `${stats.mtimeNs}`;
+    return join(this.layout.meta, (stats.ino & 0xffn).toString(16).padStart(2, '0'), `${stats.ino}.${version}.json`);
   }
 
-  private async read(ino: bigint): Promise<Sidecar | undefined> {
+  private async read(stats: BigIntStats): Promise<Sidecar | undefined> {
     let text: string;
     try {
-      text = await readFile(this.pathOf(ino), 'utf8');
+      text = await readFile(this.pathOf(stats), 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
@@ -86,7 +95,7 @@ export class MetadataStore {
 
   /** The attributes recorded for exactly this version of a file, if any. */
   async readFile(stats: BigIntStats): Promise<ObjectAttributes | undefined> {
-    const record = await this.read(stats.ino);
+    const record = await this.read(stats);
     if (record?.kind !== 'file') return undefined;
     if (record.ino !== String(stats.ino) || record.size !== Number(stats.size) || record.mtimeNs !== String(stats.mtimeNs)) {
       return undefined;
@@ -107,28 +116,37 @@ export class MetadataStore {
       mtimeNs: String(stats.mtimeNs),
       ...attributes,
     };
-    await this.write(stats.ino, record, atomic);
+    await this.write(stats, record, atomic);
   }
 
   async readDirectory(stats: BigIntStats): Promise<DirectoryMarks | undefined> {
-    const record = await this.read(stats.ino);
+    const record = await this.read(stats);
     if (record?.kind !== 'dir' || record.ino !== String(stats.ino)) return undefined;
     return record;
   }
 
   async writeDirectory(stats: BigIntStats, marks: DirectoryMarks): Promise<void> {
     const record: DirSidecar = { v: 1, kind: 'dir', ino: String(stats.ino), ...marks };
-    await this.write(stats.ino, record, true);
+    await this.write(stats, record, true);
   }
 
-  async remove(ino: bigint): Promise<void> {
-    await unlink(this.pathOf(ino)).catch((e: NodeJS.ErrnoException) => {
+  /**
+   * Removes the record of a version that was replaced or deleted, a little later: a reader that
+   * opened that version a moment ago still reads its record after opening the file.
+   */
+  retire(stats: BigIntStats): void {
+    setTimeout(() => void this.remove(stats).catch(() => undefined), RETIRE_DELAY_MS).unref();
+  }
+
+  /** Removes the record of exactly this version (a newer file with the same inode keeps its own). */
+  async remove(stats: BigIntStats): Promise<void> {
+    await unlink(this.pathOf(stats)).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
     });
   }
 
-  private async write(ino: bigint, record: Sidecar, atomic: boolean): Promise<void> {
-    const target = this.pathOf(ino);
+  private async write(stats: BigIntStats, record: Sidecar, atomic: boolean): Promise<void> {
+    const target = this.pathOf(stats);
     const text = JSON.stringify(record);
     if (!atomic) {
       await writeFile(target, text);

@@ -111,13 +111,27 @@ export class ObjectStore {
       await this.requireServable(path, key);
       return this.describeFolder(key, path);
     }
-    const stats = await stat(path, { bigint: true }).catch((e: unknown) => {
-      if (isCode(e, 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP')) return undefined;
-      throw e;
-    });
-    if (!stats?.isFile()) throw new S3Error('NoSuchKey', undefined, { Key: key });
     await this.requireServable(path, key);
-    return this.describe(key, stats);
+    return this.describeAt(key, path);
+  }
+
+  /**
+   * Describes the file now at `path` (NoSuchKey if there is none). A version replaced between the
+   * stat and the read of its record has lost the record already; its "no record" says nothing, so
+   * the version that replaced it is described instead, never the old bytes with foreign defaults.
+   */
+  async describeAt(key: ObjectKey, path: string): Promise<ObjectInfo> {
+    for (let attempt = 0; ; attempt++) {
+      const stats = await stat(path, { bigint: true }).catch((e: unknown) => {
+        if (isCode(e, 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP')) return undefined;
+        throw e;
+      });
+      if (!stats?.isFile()) throw new S3Error('NoSuchKey', undefined, { Key: key });
+      const info = await this.describe(key, stats);
+      if (!info.foreign || attempt >= 3) return info;
+      const now = await stat(path, { bigint: true }).catch(() => undefined);
+      if (now?.ino === stats.ino && now.mtimeNs === stats.mtimeNs && now.size === stats.size) return info;
+    }
   }
 
   /** Opens an object for reading; the caller closes the handle. Folder objects have no handle. */
@@ -127,21 +141,30 @@ export class ObjectStore {
       await this.requireServable(path, key);
       return { info: await this.describeFolder(key, path) };
     }
-    let handle: FileHandle;
-    try {
-      handle = await open(path, 'r');
-    } catch (e) {
-      if (isCode(e, 'ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP')) throw new S3Error('NoSuchKey', undefined, { Key: key });
-      throw e;
-    }
-    try {
-      const stats = await handle.stat({ bigint: true });
-      if (!stats.isFile()) throw new S3Error('NoSuchKey', undefined, { Key: key });
-      await this.requireServable(path, key);
-      return { info: await this.describe(key, stats), handle };
-    } catch (e) {
-      await handle.close();
-      throw e;
+    for (let attempt = 0; ; attempt++) {
+      let handle: FileHandle;
+      try {
+        handle = await open(path, 'r');
+      } catch (e) {
+        if (isCode(e, 'ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP')) throw new S3Error('NoSuchKey', undefined, { Key: key });
+        throw e;
+      }
+      try {
+        const stats = await handle.stat({ bigint: true });
+        if (!stats.isFile()) throw new S3Error('NoSuchKey', undefined, { Key: key });
+        await this.requireServable(path, key);
+        const info = await this.describe(key, stats);
+        // Replaced (or deleted) while we opened it: a writer renamed a new version over it and
+        // removed its record. Read the new version rather than the old bytes without their metadata.
+        if (info.foreign && attempt < 3 && (await handle.stat({ bigint: true })).nlink === 0n) {
+          await handle.close();
+          continue;
+        }
+        return { info, handle };
+      } catch (e) {
+        await handle.close();
+        throw e;
+      }
     }
   }
 
@@ -150,6 +173,17 @@ export class ObjectStore {
    * removed again when their last object goes.
    */
   private async ensureParents(bucketDir: string, key: ObjectKey, segments: string[], owner: string): Promise<string> {
+    // A concurrent delete may remove an empty parent we just made or found: start over a few times.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.makeParents(bucketDir, key, segments, owner);
+      } catch (e) {
+        if (!isCode(e, 'ENOENT') || attempt >= 5) throw e;
+      }
+    }
+  }
+
+  private async makeParents(bucketDir: string, key: ObjectKey, segments: string[], owner: string): Promise<string> {
     let dir = bucketDir;
     for (const segment of segments) {
       dir = join(dir, segment);
@@ -209,7 +243,7 @@ export class ObjectStore {
     const bucketDevice = (await stat(bucketDir)).dev;
     const temp =
       bucketDevice === this.layout.tmpDevice ? join(this.layout.tmp, tempName()) : join(parent, HIDDEN_TEMP_PREFIX + tempName());
-    let recordedIno: bigint | undefined;
+    let recorded: BigIntStats | undefined;
     let out: WriteStream | undefined;
     try {
       // `flush` fsyncs before close. (A FileHandle's own stream cannot be used here: closing
@@ -219,9 +253,9 @@ export class ObjectStore {
       const attributes = await finish();
       const stats = await stat(temp, { bigint: true });
       await this.metadata.writeFile(stats, attributes, false);
-      recordedIno = stats.ino;
+      recorded = stats;
       const previous = await this.moveIntoPlace(temp, target, bucketDir, key, segments, owner, (dir) => (parent = dir));
-      if (previous !== undefined && previous !== stats.ino) await this.metadata.remove(previous);
+      if (previous !== undefined) this.metadata.retire(previous);
       if (this.options.fsync) await syncDirectory(parent);
       return this.describe(key, stats);
     } catch (e) {
@@ -229,7 +263,7 @@ export class ObjectStore {
       // be in flight and would create the temp file after an unlink. Wait until it is closed.
       if (out && !out.closed) await once(out, 'close').catch(() => undefined);
       await unlink(temp).catch(() => undefined);
-      if (recordedIno !== undefined) await this.metadata.remove(recordedIno).catch(() => undefined);
+      if (recorded !== undefined) await this.metadata.remove(recorded).catch(() => undefined);
       // Directories made for this key alone must not outlive a failed write (an aborted upload
       // would otherwise leave an empty prefix behind, visible in listings).
       await this.pruneParents(bucketDir, parent).catch(() => undefined);
@@ -237,7 +271,7 @@ export class ObjectStore {
     }
   }
 
-  /** Renames the temp file over the target; returns the inode it replaced, if any. */
+  /** Renames the temp file over the target; returns the file version it replaced, if any. */
   private async moveIntoPlace(
     temp: string,
     target: string,
@@ -246,12 +280,12 @@ export class ObjectStore {
     segments: string[],
     owner: string,
     parentChanged: (dir: string) => void,
-  ): Promise<bigint | undefined> {
+  ): Promise<BigIntStats | undefined> {
     for (let attempt = 0; ; attempt++) {
       const previous = await lstat(target, { bigint: true }).catch(() => undefined);
       try {
         await rename(temp, target);
-        return previous?.isFile() ? previous.ino : undefined;
+        return previous?.isFile() ? previous : undefined;
       } catch (e) {
         if (isCode(e, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) {
           throw new S3Error('ExistingObjectIsDirectory', `Object "${key}" cannot be written: the key is a directory that holds other objects.`, { Key: key });
@@ -305,7 +339,7 @@ export class ObjectStore {
     if (!(await this.isServablePath(path, stats))) return;
     if (isFolderKey(key)) {
       if (!stats.isDirectory()) return;
-      await this.metadata.remove(stats.ino);
+      await this.metadata.remove(stats);
       try {
         await rmdir(path);
       } catch (e) {
@@ -319,7 +353,7 @@ export class ObjectStore {
       await unlink(path).catch((e: unknown) => {
         if (!isCode(e, 'ENOENT')) throw e;
       });
-      await this.metadata.remove(stats.ino);
+      this.metadata.retire(stats);
     }
     if (this.options.fsync) await syncDirectory(dirname(path));
     await this.pruneParents(bucketDir, dirname(path));
@@ -337,7 +371,7 @@ export class ObjectStore {
       } catch {
         return; // not empty (or raced with a writer): it stays
       }
-      await this.metadata.remove(stats.ino);
+      await this.metadata.remove(stats);
       dir = dirname(dir);
     }
   }
