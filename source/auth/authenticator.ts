@@ -5,6 +5,7 @@ import { S3Error } from '../http/errors';
 import type { RequestTarget } from '../http/target';
 import { CredentialStore } from './credentials';
 import { simpleIdentity } from './identity';
+import { claimedAccessKeyV2, verifySignatureV2 } from './sigv2';
 import { claimedAccessKey, verifySignature, type VerifiedSignature } from './sigv4';
 
 export interface Identity {
@@ -47,10 +48,15 @@ export class SigV4Authenticator implements Authenticator {
       headers: req.headers,
       query: target.query,
     };
-    const accessKey = claimedAccessKey(request);
+    const v2Key = claimedAccessKeyV2(request);
+    const accessKey = v2Key ?? claimedAccessKey(request);
     if (accessKey === undefined) return verifyAnonymous(request);
     const credential = this.credentials.get(accessKey);
     if (!credential) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKey });
+    if (v2Key !== undefined) {
+      verifySignatureV2(request, credential.secretKey);
+      return { user: credential.user, admin: credential.admin };
+    }
     const signature = verifySignature(request, credential.secretKey);
     return { user: credential.user, admin: credential.admin, signature };
   }

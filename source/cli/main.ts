@@ -47,7 +47,7 @@ async function main(argv: string[]): Promise<void> {
     );
   }
   const running = await serve(config);
-  process.stdout.write(`sluice: serving ${running.namespace.layout.root} on http://${config.host}:${running.port}${config.basePath}/ (and /)\n`);
+  process.stdout.write(`sluice: serving ${running.namespace.layout.root} on ${config.tls ? 'https' : 'http'}://${config.host}:${running.port}${config.basePath}/ (and /)\n`);
   const stop = (): void => {
     void running.close().then(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();

@@ -1,15 +1,16 @@
 // Starting sluice: open the namespace under ROOT, then listen.
-import type { Server } from 'node:http';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
+import { SigV4Authenticator, SimpleAuthenticator } from '../auth/authenticator';
 import type { Config } from '../config/config';
-import { createS3Server } from '../http/server';
+import { createS3Server, type S3Server } from '../http/server';
 import { Namespace } from '../namespace';
 import { startUploadCleaner } from '../namespace/upload-cleaner';
 import { UploadStore } from '../namespace/uploads';
 
 export interface Running {
-  server: Server;
+  server: S3Server;
   namespace: Namespace;
   port: number;
   close(): Promise<void>;
@@ -31,7 +32,20 @@ export async function serve(config: Config): Promise<Running> {
     listDirectories: config.listDirectories,
     fsync: config.fsync,
   });
-  const server = createS3Server({ config, namespace, defaultUser });
+  const auth = config.auth === 'sigv4' ? new SigV4Authenticator(config.credentials!) : new SimpleAuthenticator(defaultUser);
+  if (auth instanceof SigV4Authenticator) {
+    process.on('SIGHUP', () => {
+      try {
+        auth.credentials.reload();
+        process.stdout.write(`sluice: reloaded ${config.credentials}\n`);
+      } catch (e) {
+        process.stderr.write(`sluice: kept the previous credentials: ${(e as Error).message}\n`);
+      }
+    });
+  }
+  // Read once at start: a missing or unreadable certificate stops the server before it listens.
+  const tls = config.tls ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } : undefined;
+  const server = createS3Server({ config, namespace, defaultUser, auth }, tls ? { tls } : {});
   const stopCleaner = startUploadCleaner(new UploadStore(namespace.layout), {
     timeoutMs: config.multipart.timeoutMs,
     retryCount: config.multipart.cleanerRetryCount,

@@ -1,5 +1,6 @@
 // What a request handler gets: the request, the response, who is asking, and the services.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Authenticator, Identity } from '../auth/authenticator';
 import type { Config } from '../config/config';
 import type { Namespace } from '../namespace';
 import type { RequestTarget } from './target';
@@ -9,13 +10,17 @@ export interface Services {
   namespace: Namespace;
   /** The user that runs the server: owner of what arrives without a credential. */
   defaultUser: string;
+  /** SIMPLE identity or SigV4 verification. */
+  auth: Authenticator;
 }
 
 export interface RequestContext {
   req: IncomingMessage;
   res: ServerResponse;
   requestId: string;
+  /** The user acting (identity.user), recorded as owner of what it creates. */
   user: string;
+  identity: Identity;
   target: RequestTarget;
   services: Services;
 }

@@ -1,9 +1,11 @@
 // The HTTP engine: node:http with timeouts fit for large transfers, a request id and an access
 // log line per request, routing, and the one place where failures become S3 error documents.
 import { randomBytes } from 'node:crypto';
-import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions as ServerOptionsHttp, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { simpleIdentity } from '../auth/identity';
+import { requireBucketAccess, type Identity } from '../auth/authenticator';
+import { parseBucketName } from '../namespace';
 import type { RequestContext, Services } from './context';
 import { S3Error, toS3Error } from './errors';
 import { errorDocument, sendError } from './respond';
@@ -24,11 +26,16 @@ export interface ServerOptions {
   /** A socket with no traffic for this long is closed. */
   idleTimeoutMs?: number;
   log?: (line: string) => void;
+  /** PEM certificate and key: HTTPS instead of HTTP. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
-export function createS3Server(services: Services, options: ServerOptions = {}): Server {
+export type S3Server = Server | HttpsServer;
+
+export function createS3Server(services: Services, options: ServerOptions = {}): S3Server {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const server = createServer(
+  const create = options.tls ? (o: ServerOptionsHttp, h: RequestListener) => createHttpsServer({ ...o, ...options.tls }, h) : createServer;
+  const server = create(
     {
       // Large uploads take as long as they take: no whole-request deadline (Node's 5 min would
       // kill them); slow headers and idle sockets are bounded instead.
@@ -94,13 +101,44 @@ async function handle(services: Services, req: IncomingMessage, res: ServerRespo
 
   try {
     target = parseTarget(req.url ?? '/', services.config.basePath);
-    user = simpleIdentity(req.headers, target.query, services.defaultUser);
+    const identity = services.auth.authenticate(req, target);
+    user = identity.user;
     const route = resolveRoute(method, target, req.headers['x-amz-copy-source'] !== undefined);
     action = route.action;
-    const ctx: RequestContext = { req, res, requestId, user, target, services };
+    if (services.auth.enforcesOwnership) await authorize(services, identity, target, route.action, req.headers['x-amz-copy-source']);
+    const ctx: RequestContext = { req, res, requestId, user, identity, target, services };
     await route.handler(ctx);
   } catch (err) {
     fail(err, req, res, target?.rawPath ?? req.url ?? '/', requestId, method);
+  }
+}
+
+/**
+ * In SigV4 mode buckets belong to their creators: the bucket of the request and the bucket of a
+ * copy source must be the caller's (or the caller an admin) before any handler touches storage.
+ */
+async function authorize(services: Services, identity: Identity, target: RequestTarget, action: string, copySource: string | string[] | undefined): Promise<void> {
+  const buckets: string[] = [];
+  if (target.bucket !== undefined && action !== 'CreateBucket') buckets.push(target.bucket);
+  if (typeof copySource === 'string') {
+    let source = copySource.trim();
+    try {
+      source = decodeURIComponent(source);
+    } catch {
+      // the handler reports the malformed header
+    }
+    const name = source.replace(/^\//, '').split('/')[0];
+    if (name) buckets.push(name);
+  }
+  for (const name of buckets) {
+    let bucket;
+    try {
+      bucket = parseBucketName(name);
+    } catch {
+      continue; // the handler reports the invalid name
+    }
+    const info = await services.namespace.buckets.info(bucket).catch(() => undefined);
+    if (info) requireBucketAccess(identity, info.owner, name);
   }
 }
 

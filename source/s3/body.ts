@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { RequestContext } from '../http/context';
 import { S3Error } from '../http/errors';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../namespace';
+import { ChunkSignatureVerifier } from '../auth/chunk-signatures';
 import { AwsChunkedDecoder } from '../streams/aws-chunked';
 import { DigestStream } from '../streams/digest';
 
@@ -90,6 +91,14 @@ export function receiveBody(ctx: RequestContext): IncomingBody {
   if (payloadSha256 && checksum?.algorithm !== 'sha256') algorithms.push('sha256');
   const digest = new DigestStream({ ...(expectedLength !== undefined ? { expectedLength } : {}), checksums: algorithms });
   const decoder = chunked ? new AwsChunkedDecoder() : undefined;
+  // SigV4: each chunk of a signed stream is verified as it passes, chained from the request's signature.
+  const signed = ctx.identity.signature;
+  const chunkSigned = contentSha256 === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' || contentSha256 === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER';
+  const chunkVerifier = decoder && signed && chunkSigned ? new ChunkSignatureVerifier(signed) : undefined;
+  if (decoder && chunkVerifier) {
+    decoder.onChunkData = (slice) => chunkVerifier.data(slice);
+    decoder.onChunkEnd = (chunk) => chunkVerifier.end(chunk);
+  }
 
   // The request is piped, not pipelined: a failure downstream must leave the socket alive so
   // that the error response can still be sent.
@@ -106,6 +115,7 @@ export function receiveBody(ctx: RequestContext): IncomingBody {
   return {
     source: digest,
     verify(): VerifiedBody {
+      if (chunkVerifier && contentSha256?.endsWith('-TRAILER')) chunkVerifier.trailer(decoder!.trailers);
       const md5 = digest.md5Digest();
       // A hash can be finalized only once, and x-amz-checksum-sha256 and the SigV4 payload hash
       // share one: read each digest a single time.
