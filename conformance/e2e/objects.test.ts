@@ -23,6 +23,7 @@ import {
   startSluice,
   tempDir,
   waitFor,
+  xmlValue,
   type RawResponse,
   type Sluice,
 } from '../lib/harness';
@@ -365,21 +366,30 @@ t.test('concurrent writers of one key: the last wins, readers never see a torn o
   const server = await startSluice();
   t.teardown(() => server.stop());
   await createBucket(server, 'race');
-  await putObject(server, 'race', 'hot.bin', Buffer.alloc(1 << 20, 0));
+  await putObject(server, 'race', 'hot.bin', Buffer.alloc(1 << 20, 0), { 'x-amz-meta-writer': 'initial' });
   const versions = Array.from({ length: 8 }, (_, i) => Buffer.alloc((1 << 20) + i * 4096, i + 1));
 
   const reads: Promise<RawResponse>[] = [];
+  const heads: Promise<RawResponse>[] = [];
+  const lists: Promise<RawResponse>[] = [];
   const writes = versions.map(async (body, i) => {
-    reads.push(s3(server, 'GET', '/race/hot.bin'));
+    for (let n = 0; n < 3; n++) reads.push(s3(server, 'GET', '/race/hot.bin'));
+    heads.push(s3(server, 'HEAD', '/race/hot.bin'));
+    lists.push(s3(server, 'GET', '/race?list-type=2'));
     return s3(server, 'PUT', '/race/hot.bin', { body, headers: { 'x-amz-meta-writer': String(i) } });
   });
   const written = await Promise.all(writes);
   t.same(written.map((r) => r.status), versions.map(() => 200), 'every writer succeeds');
+  let whole = 0;
   for (const read of await Promise.all(reads)) {
-    t.equal(read.status, 200);
-    t.equal(read.headers.etag, `"${md5Hex(read.body)}"`, 'a concurrent read is one whole version, with its own ETag');
-    t.equal(new Set(read.body).size, 1, 'never bytes of two versions');
+    // Each read is one version with its own ETag and metadata, never a version stripped of them.
+    if (read.status === 200 && read.headers.etag === `"${md5Hex(read.body)}"` && new Set(read.body).size === 1 && read.headers['x-amz-meta-writer'] !== undefined) whole++;
   }
+  t.equal(whole, reads.length, 'every concurrent read is one whole version, with its ETag and metadata');
+  const headTags = (await Promise.all(heads)).map((h) => String(h.headers.etag));
+  t.same(headTags.filter((e) => !/^"[0-9a-f]{32}"$/.test(e)), [], 'concurrent HEADs always find the MD5');
+  const listTags = (await Promise.all(lists)).map((l) => xmlValue(l.text, 'ETag') ?? '');
+  t.same(listTags.filter((e) => !/^&quot;[0-9a-f]{32}&quot;$/.test(e)), [], 'concurrent listings always show the MD5');
   const final = await s3(server, 'GET', '/race/hot.bin');
   const writer = Number(final.headers['x-amz-meta-writer']);
   t.same(final.body, versions[writer], 'the object is one writer’s bytes');

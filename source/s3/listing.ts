@@ -89,10 +89,7 @@ async function collectPage(ctx: RequestContext, request: PageRequest): Promise<P
     found.map((entry) =>
       entry.kind === 'dir'
         ? namespace.objects.head(bucket, entry.key as ObjectKey).catch(() => undefined)
-        : stat(entry.path, { bigint: true }).then(
-            (stats) => namespace.objects.describe(entry.key as ObjectKey, stats),
-            () => undefined,
-          ),
+        : namespace.objects.describeAt(entry.key as ObjectKey, entry.path).catch(() => undefined),
     ),
   );
   page.objects = described.filter((o): o is ObjectInfo => o !== undefined);
