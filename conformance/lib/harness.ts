@@ -237,14 +237,22 @@ export function errorCode(res: RawResponse): string | undefined {
   return xmlValue(res.text, 'Code');
 }
 
+/** What the server printed about a request (its stack trace on a 500), for failure messages. */
+function serverSaid(server: Sluice, res: RawResponse): string {
+  const id = String(res.headers['x-amz-request-id'] ?? '');
+  const lines = server.output().split('\n').filter((line) => id !== '' && line.includes(id));
+  const trace = res.status >= 500 ? server.output().split('\n').slice(-30).join('\n') : lines.join('\n');
+  return trace === '' ? '' : `\nserver output:\n${trace}`;
+}
+
 export async function createBucket(server: Sluice, bucket: string, user = 'testuser'): Promise<void> {
   const res = await s3(server, 'PUT', `/${bucket}`, { user });
-  if (res.status !== 200) throw new Error(`CreateBucket ${bucket}: ${res.status} ${res.text}`);
+  if (res.status !== 200) throw new Error(`CreateBucket ${bucket}: ${res.status} ${res.text}${serverSaid(server, res)}`);
 }
 
 export async function putObject(server: Sluice, bucket: string, key: string, body: Buffer | string, headers: Record<string, string | number> = {}): Promise<RawResponse> {
   const res = await s3(server, 'PUT', objectPath(bucket, key), { headers, body });
-  if (res.status !== 200) throw new Error(`PutObject ${bucket}/${key}: ${res.status} ${res.text}`);
+  if (res.status !== 200) throw new Error(`PutObject ${bucket}/${key}: ${res.status} ${res.text}${serverSaid(server, res)}`);
   return res;
 }
 
