@@ -164,7 +164,8 @@ t.test('a body that stops short leaves nothing behind', async (t) => {
   await expectUntouched(t, server, path, previous, before);
   // A client that sends fewer bytes than announced and half-closes.
   const halfClosed = await rawExchange(server, [head('obj.bin', 5000), Buffer.alloc(100, 2)], { close: 'end' });
-  t.not(halfClosed.status, 200, 'a short body is not a success');
+  t.equal(halfClosed.status, 400, 'a short body is not a success');
+  t.match(halfClosed.text, /<Code>IncompleteBody<\/Code>/, 'it is IncompleteBody');
   await expectUntouched(t, server, path, previous, before);
   // A new key under new directories: the directories must not stay behind either.
   await rawExchange(server, [head('new/dirs/obj.bin', 100_000), Buffer.alloc(10, 3)], { close: 'destroy' });

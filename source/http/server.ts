@@ -71,6 +71,9 @@ function clientErrorOf(err: NodeJS.ErrnoException): S3Error {
   switch (err.code) {
     case 'HPE_HEADER_OVERFLOW':
       return new S3Error('RequestHeaderSectionTooLarge');
+    case 'HPE_INVALID_EOF_STATE':
+      // The client ended its side in the middle of a body: fewer bytes than it announced.
+      return new S3Error('IncompleteBody');
     case 'ERR_HTTP_REQUEST_TIMEOUT':
     case 'ERR_HTTP_HEADERS_TIMEOUT':
       return new S3Error('RequestTimeout');
