@@ -125,9 +125,13 @@ export function multipartETag(parts: PartInfo[]): string {
   return `${hash.digest('hex')}-${parts.length}`;
 }
 
+/**
+ * The parts' bytes in order. 512 KiB reads measured best here: smaller ones cost more hops to the
+ * thread pool, larger ones more kernel time (fresh, cache-cold buffers) and more memory.
+ */
 async function* concatenate(parts: PartInfo[]): AsyncGenerator<Buffer> {
   for (const part of parts) {
-    for await (const chunk of createReadStream(part.path, { highWaterMark: 2 << 20 })) yield chunk as Buffer;
+    for await (const chunk of createReadStream(part.path, { highWaterMark: 512 << 10 })) yield chunk as Buffer;
   }
 }
 
