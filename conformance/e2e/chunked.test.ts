@@ -144,25 +144,27 @@ t.test('malformed framing is a 4xx and writes nothing', async (t) => {
   const good = signedBody(payload, 4096);
   const text = good.toString('latin1');
 
-  const cases: [string, Buffer, Record<string, string | number>?][] = [
-    ['a chunk size that is not hex', Buffer.from(text.replace(/^1000;/, 'zz;'), 'latin1')],
-    ['a chunk longer than it says', Buffer.from(text.replace(/^1000;/, 'f00;'), 'latin1')],
-    ['a chunk shorter than it says', Buffer.from(text.replace(/^1000;/, '1100;'), 'latin1')],
-    ['no final chunk', good.subarray(0, good.length - `0;chunk-signature=${SIGNATURE}\r\n\r\n`.length)],
-    ['the body cut inside a chunk', good.subarray(0, 5000)],
-    ['data after the final chunk', Buffer.concat([good, Buffer.from('garbage')])],
-    ['a payload shorter than x-amz-decoded-content-length', good, { 'x-amz-decoded-content-length': payload.length + 10 }],
+  // The code where S3's is clear (the body ends early: IncompleteBody); any S3 4xx otherwise.
+  const cases: [string, Buffer, Record<string, string | number>, string?][] = [
+    ['a chunk size that is not hex', Buffer.from(text.replace(/^1000;/, 'zz;'), 'latin1'), {}],
+    ['a chunk longer than it says', Buffer.from(text.replace(/^1000;/, 'f00;'), 'latin1'), {}],
+    ['a chunk shorter than it says', Buffer.from(text.replace(/^1000;/, '1100;'), 'latin1'), {}],
+    ['no final chunk', good.subarray(0, good.length - `0;chunk-signature=${SIGNATURE}\r\n\r\n`.length), {}, 'IncompleteBody'],
+    ['the body cut inside a chunk', good.subarray(0, 5000), {}, 'IncompleteBody'],
+    ['data after the final chunk', Buffer.concat([good, Buffer.from('garbage')]), {}],
+    ['a payload shorter than x-amz-decoded-content-length', good, { 'x-amz-decoded-content-length': payload.length + 10 }, 'IncompleteBody'],
     ['a payload longer than x-amz-decoded-content-length', good, { 'x-amz-decoded-content-length': payload.length - 10 }],
-    ['no x-amz-decoded-content-length', good, { 'x-amz-decoded-content-length': '' }],
-    ['a chunk header line without end', Buffer.from(`1000;chunk-signature=${'a'.repeat(10_000)}`)],
+    ['no x-amz-decoded-content-length', good, { 'x-amz-decoded-content-length': '' }, 'MissingContentLength'],
+    ['a chunk header line without end', Buffer.from(`1000;chunk-signature=${'a'.repeat(10_000)}`), {}],
   ];
-  for (const [what, body, extra] of cases) {
-    const headers: Record<string, string | number> = { ...signedHeaders(payload), ...(extra ?? {}) };
+  for (const [what, body, extra, code] of cases) {
+    const headers: Record<string, string | number> = { ...signedHeaders(payload), ...extra };
     if (headers['x-amz-decoded-content-length'] === '') delete headers['x-amz-decoded-content-length'];
     for (const key of ['keep.bin', 'new/dir/fresh.bin']) {
       const res = await s3(server, 'PUT', `/broken/${key}`, { headers, body });
       t.ok(res.status >= 400 && res.status < 500, `${what} (${key}): 4xx (${res.status} ${errorCode(res)})`);
-      t.ok(errorCode(res), `${what}: an S3 error`);
+      if (code) t.equal(errorCode(res), code, `${what}: ${code}`);
+      else t.ok(errorCode(res), `${what}: an S3 error`);
     }
     t.equal(readFileSync(join(server.root, 'broken', 'keep.bin'), 'utf8'), 'previous', `${what}: the previous version is intact`);
     t.notOk(existsSync(join(server.root, 'broken', 'new')), `${what}: nothing new on disk`);
