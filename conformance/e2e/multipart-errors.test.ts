@@ -224,9 +224,8 @@ t.test('part checksums: recorded, listed, and checked by CompleteMultipartUpload
   t.equal(xmlValue(ok.text, 'ETag'), `&quot;${multipartETag([FIVE_MD5, md5(tail)])}&quot;`);
 });
 
-// objects.ts (not owned by the multipart work) serves the part and ignores the Range: AWS refuses
-// the pair. Kept as a todo so the suite documents the gap without failing on it.
-t.test('GetObject with both partNumber and Range is InvalidRequest', { todo: 'source/s3/objects.ts ignores Range when partNumber is given' }, async (t) => {
+// AWS refuses the pair rather than serve one of the two ranges.
+t.test('GetObject with both partNumber and Range is InvalidRequest', async (t) => {
   const id = await createUpload(server, 'errs', 'part-and-range');
   const e1 = await uploadPart(server, 'errs', 'part-and-range', id, 1, Buffer.from('only part'));
   t.equal((await complete(server, 'errs', 'part-and-range', id, [{ partNumber: 1, etag: e1 }])).status, 200);
