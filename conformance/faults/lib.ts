@@ -7,7 +7,8 @@ import { CLI, peakRss, type Sluice } from '../lib/harness';
 /** Starts sluice through `wrapper` (e.g. prlimit) on `root`, and resolves when it listens. */
 export async function startWrapped(root: string, wrapper: string[], args: string[] = []): Promise<Sluice> {
   const command = [...wrapper, process.execPath, CLI, 'serve', '--root', root, '--host', '127.0.0.1', '--port', '0', '--access-log=false', ...args];
-  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so that stopping it also stops what a wrapper (strace) forked.
+  const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -37,7 +38,7 @@ export async function startWrapped(root: string, wrapper: string[], args: string
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
+      process.kill(-child.pid!, 'SIGKILL');
       await exited;
     },
   };

@@ -45,7 +45,7 @@ export async function serve(config: Config): Promise<Running> {
   }
   // Read once at start: a missing or unreadable certificate stops the server before it listens.
   const tls = config.tls ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } : undefined;
-  const server = createS3Server({ config, namespace, defaultUser, auth }, tls ? { tls } : {});
+  const server = createS3Server({ config, namespace, defaultUser, auth }, { headersTimeoutMs: config.headersTimeoutMs, ...(tls ? { tls } : {}) });
   const stopCleaner = startUploadCleaner(new UploadStore(namespace.layout), {
     timeoutMs: config.multipart.timeoutMs,
     retryCount: config.multipart.cleanerRetryCount,

@@ -39,6 +39,7 @@ t.test('defaults', async (t) => {
     auth: 'simple',
     credentials: undefined,
     tls: undefined,
+    headersTimeoutMs: 60_000,
   });
 });
 

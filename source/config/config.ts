@@ -46,6 +46,8 @@ export interface Config {
   credentials: string | undefined;
   /** PEM certificate and key: serve HTTPS instead of HTTP. */
   tls: { cert: string; key: string } | undefined;
+  /** A client must have sent its request headers within this long (slow-header clients). */
+  headersTimeoutMs: number;
 }
 
 export const AUTH_MODES = ['simple', 'sigv4'] as const;
@@ -79,6 +81,7 @@ export const OPTIONS = {
   credentials: { alluxio: undefined, type: 'string', default: '', describe: 'Credentials file for --auth sigv4, one "ACCESS_KEY SECRET_KEY USER [admin]" per line; re-read on SIGHUP' },
   'tls-cert': { alluxio: undefined, type: 'string', default: '', describe: 'PEM certificate: serve HTTPS (with --tls-key)' },
   'tls-key': { alluxio: undefined, type: 'string', default: '', describe: 'PEM private key of --tls-cert' },
+  'headers-timeout': { alluxio: undefined, type: 'string', default: '60sec', describe: 'Connections that have not sent their whole request headers within this long are closed' },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -168,6 +171,7 @@ export function buildConfig(raw: RawOptions): Config {
     accessLog: asBoolean(get('access-log'), 'access-log'),
     fsync: asBoolean(get('fsync'), 'fsync'),
     ...authAndTls(get),
+    headersTimeoutMs: wrap('headers-timeout', () => parseDuration(String(get('headers-timeout')))),
   };
 }
 

@@ -41,6 +41,9 @@ export function createS3Server(services: Services, options: ServerOptions = {}):
       // kill them); slow headers and idle sockets are bounded instead.
       requestTimeout: 0,
       headersTimeout: options.headersTimeoutMs ?? 60_000,
+      // How often Node looks for connections past headersTimeout (30 s by default, which would
+      // let a client that never finishes its headers hold a socket for up to 90 s).
+      connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs ?? 1000),
       keepAliveTimeout: 65_000,
     },
     (req, res) => void handle(services, req, res, log),
