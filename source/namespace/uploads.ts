@@ -102,16 +102,20 @@ export interface UploadStoreOptions {
    * a slow part for an idle upload. A few times per cleaner timeout is enough.
    */
   activityIntervalMs?: number;
+  /** fsync each part before UploadPart is acknowledged (--fsync). */
+  fsync?: boolean;
 }
 
 export class UploadStore {
   private readonly activityIntervalMs: number;
+  private readonly fsync: boolean;
 
   constructor(
     private readonly layout: Layout,
     options: UploadStoreOptions = {},
   ) {
     this.activityIntervalMs = Math.max(50, options.activityIntervalMs ?? 60_000);
+    this.fsync = options.fsync ?? false;
   }
 
   private dirOf(uploadId: string): string {
@@ -176,7 +180,7 @@ export class UploadStore {
     }, this.activityIntervalMs);
     try {
       try {
-        await pipeline(source, createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20 }));
+        await pipeline(source, createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20, flush: this.fsync }));
       } finally {
         clearInterval(keepActive);
       }

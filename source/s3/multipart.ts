@@ -24,7 +24,7 @@ export function uploadsOf(ctx: RequestContext): UploadStore {
   const namespace = ctx.services.namespace;
   let store = stores.get(namespace);
   // Parts in flight mark their upload active a few times per cleaner timeout.
-  if (!store) stores.set(namespace, (store = new UploadStore(namespace.layout, { activityIntervalMs: ctx.services.config.multipart.timeoutMs / 4 })));
+  if (!store) stores.set(namespace, (store = new UploadStore(namespace.layout, { activityIntervalMs: ctx.services.config.multipart.timeoutMs / 4, fsync: ctx.services.config.fsync })));
   return store;
 }
 
