@@ -227,7 +227,7 @@ export class ObjectStore {
   async write(
     bucket: BucketName,
     key: ObjectKey,
-    source: Readable,
+    source: Readable | FileFiller,
     owner: string,
     finish: () => ObjectAttributes | Promise<ObjectAttributes>,
   ): Promise<ObjectInfo> {
@@ -248,8 +248,12 @@ export class ObjectStore {
     try {
       // `flush` fsyncs before close. (A FileHandle's own stream cannot be used here: closing
       // the handle after a stream with autoClose off never settles on Node 20.)
-      out = createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20, flush: this.options.fsync });
-      await pipeline(source, out);
+      if (typeof source === 'function') {
+        await fillFile(temp, source, this.options.fsync);
+      } else {
+        out = createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20, flush: this.options.fsync });
+        await pipeline(source, out);
+      }
       const attributes = await finish();
       const stats = await stat(temp, { bigint: true });
       await this.metadata.writeFile(stats, attributes, false);
@@ -374,6 +378,22 @@ export class ObjectStore {
       await this.metadata.remove(stats);
       dir = dirname(dir);
     }
+  }
+}
+
+/**
+ * Writes a new file's bytes some other way than through a stream: given the open descriptor of
+ * the temp file, it fills it (CompleteMultipartUpload hands it to a kernel-side copy).
+ */
+export type FileFiller = (fd: number) => Promise<void>;
+
+async function fillFile(path: string, fill: FileFiller, fsync: boolean): Promise<void> {
+  const handle = await open(path, 'wx', 0o644);
+  try {
+    await fill(handle.fd);
+    if (fsync) await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 
