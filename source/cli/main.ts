@@ -3,6 +3,8 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { OPTIONS, buildConfig, readPropertiesFile, type OptionName, type RawOptions } from '../config/config';
+import cluster from 'node:cluster';
+import { runPrimary } from './cluster';
 import { serve } from './serve';
 
 function isLoopback(host: string): boolean {
@@ -41,13 +43,20 @@ async function main(argv: string[]): Promise<void> {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') raw[name] = value;
   }
   const config = buildConfig(raw);
-  if (!isLoopback(config.host)) {
+  if (config.auth === 'simple' && !isLoopback(config.host) && cluster.isPrimary) {
     process.stderr.write(
       `sluice: WARNING: listening on ${config.host} with SIMPLE authentication: anyone who can reach this address can act as any user.\n`,
     );
   }
-  const running = await serve(config);
-  process.stdout.write(`sluice: serving ${running.namespace.layout.root} on ${config.tls ? 'https' : 'http'}://${config.host}:${running.port}${config.basePath}/ (and /)\n`);
+  const announce = (root: string, port: number): void => {
+    process.stdout.write(`sluice: serving ${root} on ${config.tls ? 'https' : 'http'}://${config.host}:${port}${config.basePath}/ (and /)\n`);
+  };
+  if (config.workers > 1 && cluster.isPrimary) {
+    await runPrimary(config, (port) => announce(config.root, port));
+    return;
+  }
+  const running = await serve(config, { cleaner: cluster.isPrimary });
+  if (cluster.isPrimary) announce(running.namespace.layout.root, running.port);
   const stop = (): void => {
     void running.close().then(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();

@@ -24,7 +24,19 @@ export function processUser(): string {
   }
 }
 
-export async function serve(config: Config): Promise<Running> {
+/** Runs the idle-upload cleaner on ROOT; returns what stops it. One per ROOT is enough per host. */
+export function startCleaner(config: Config, namespace: Namespace): () => void {
+  return startUploadCleaner(new UploadStore(namespace.layout), {
+    timeoutMs: config.multipart.timeoutMs,
+    retryCount: config.multipart.cleanerRetryCount,
+    retryDelayMs: config.multipart.cleanerRetryDelayMs,
+    poolSize: config.multipart.cleanerPoolSize,
+    onAbort: (id) => process.stdout.write(`${new Date().toISOString()} cleaner aborted idle multipart upload ${id}\n`),
+  });
+}
+
+/** Opens ROOT and listens. `cleaner: false` in cluster workers, whose primary runs the one cleaner. */
+export async function serve(config: Config, { cleaner = true }: { cleaner?: boolean } = {}): Promise<Running> {
   const defaultUser = processUser();
   const namespace = await Namespace.open({
     root: config.root,
@@ -46,13 +58,7 @@ export async function serve(config: Config): Promise<Running> {
   // Read once at start: a missing or unreadable certificate stops the server before it listens.
   const tls = config.tls ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } : undefined;
   const server = createS3Server({ config, namespace, defaultUser, auth }, { headersTimeoutMs: config.headersTimeoutMs, ...(tls ? { tls } : {}) });
-  const stopCleaner = startUploadCleaner(new UploadStore(namespace.layout), {
-    timeoutMs: config.multipart.timeoutMs,
-    retryCount: config.multipart.cleanerRetryCount,
-    retryDelayMs: config.multipart.cleanerRetryDelayMs,
-    poolSize: config.multipart.cleanerPoolSize,
-    onAbort: (id) => process.stdout.write(`${new Date().toISOString()} cleaner aborted idle multipart upload ${id}\n`),
-  });
+  const stopCleaner = cleaner ? startCleaner(config, namespace) : () => undefined;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {

@@ -1,6 +1,7 @@
 // sluice's configuration: one typed object built from CLI flags, SLUICE_* environment
 // variables and a properties file that accepts Alluxio's property names.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseProperties } from './properties';
 import { parseDuration, parseSize } from './units';
 
@@ -48,6 +49,8 @@ export interface Config {
   tls: { cert: string; key: string } | undefined;
   /** A client must have sent its request headers within this long (slow-header clients). */
   headersTimeoutMs: number;
+  /** Processes serving (node:cluster); they share nothing but ROOT. */
+  workers: number;
 }
 
 export const AUTH_MODES = ['simple', 'sigv4'] as const;
@@ -81,6 +84,7 @@ export const OPTIONS = {
   credentials: { alluxio: undefined, type: 'string', default: '', describe: 'Credentials file for --auth sigv4, one "ACCESS_KEY SECRET_KEY USER [admin]" per line; re-read on SIGHUP' },
   'tls-cert': { alluxio: undefined, type: 'string', default: '', describe: 'PEM certificate: serve HTTPS (with --tls-key)' },
   'tls-key': { alluxio: undefined, type: 'string', default: '', describe: 'PEM private key of --tls-cert' },
+  workers: { alluxio: undefined, type: 'number', default: 1, describe: 'Worker processes sharing the port (node:cluster); 0 means one per core' },
   'headers-timeout': { alluxio: undefined, type: 'string', default: '60sec', describe: 'Connections that have not sent their whole request headers within this long are closed' },
 } as const;
 
@@ -172,6 +176,7 @@ export function buildConfig(raw: RawOptions): Config {
     fsync: asBoolean(get('fsync'), 'fsync'),
     ...authAndTls(get),
     headersTimeoutMs: wrap('headers-timeout', () => parseDuration(String(get('headers-timeout')))),
+    workers: asInteger(get('workers'), 'workers', 0, 256) || availableParallelism(),
   };
 }
 
