@@ -57,8 +57,8 @@ export function parseUserMetadata(headers: IncomingHttpHeaders, maxSize: number)
   return meta;
 }
 
-/** The headers GetObject and HeadObject return for an object. */
-export function setObjectHeaders(res: ServerResponse, info: ObjectInfo): void {
+/** The headers GetObject and HeadObject return for an object (the parts count only when a part was asked for, as S3 does). */
+export function setObjectHeaders(res: ServerResponse, info: ObjectInfo, partRequested = false): void {
   res.setHeader('ETag', `"${info.etag}"`);
   res.setHeader('Last-Modified', info.lastModified.toUTCString());
   res.setHeader('Accept-Ranges', 'bytes');
@@ -68,7 +68,7 @@ export function setObjectHeaders(res: ServerResponse, info: ObjectInfo): void {
   }
   for (const [name, value] of Object.entries(info.userMeta)) setSafeHeader(res, `x-amz-meta-${name}`, value);
   if (info.tags.length > 0) res.setHeader('x-amz-tagging-count', info.tags.length);
-  if (info.partSizes) res.setHeader('x-amz-mp-parts-count', info.partSizes.length);
+  if (info.partSizes && partRequested) res.setHeader('x-amz-mp-parts-count', info.partSizes.length);
 }
 
 function parseHttpDate(value: string | undefined): number | undefined {

@@ -88,7 +88,7 @@ async function readObject(ctx: RequestContext, withBody: boolean): Promise<void>
     const rangeHeader = headerValue(ctx.req.headers, 'range');
     if (partNumber !== null && rangeHeader !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter.');
     const range = partNumber !== null ? partRange(info, partNumber) : parseRange(rangeHeader, info.size);
-    setObjectHeaders(res, info);
+    setObjectHeaders(res, info, partNumber !== null);
     for (const [param, name] of RESPONSE_OVERRIDES) {
       const value = ctx.target.query.get(param);
       if (value !== null) setSafeHeader(res, name, value);
