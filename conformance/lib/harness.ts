@@ -39,6 +39,8 @@ export interface StartOptions {
    * variables can set them (the test picks the port with `freePort()`).
    */
   bare?: boolean;
+  /** A command that runs sluice (`prlimit --nofile=64:64`, `strace -f ...`); its whole process group is stopped. */
+  wrapper?: string[];
 }
 
 export function tempDir(prefix = 'sluice-test-'): string {
@@ -49,9 +51,12 @@ export function tempDir(prefix = 'sluice-test-'): string {
 export async function startSluice(options: StartOptions = {}): Promise<Sluice> {
   const root = options.root ?? tempDir();
   const defaults = options.bare ? [] : ['--root', root, '--host', '127.0.0.1', '--port', '0'];
-  const child = spawn(process.execPath, [CLI, 'serve', ...defaults, ...(options.args ?? [])], {
+  const command = [...(options.wrapper ?? []), process.execPath, CLI, 'serve', ...defaults, ...(options.args ?? [])];
+  const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...(options.env ?? {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so that stopping it also stops what a wrapper (strace) forked.
+    detached: options.wrapper !== undefined,
   });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -81,9 +86,10 @@ export async function startSluice(options: StartOptions = {}): Promise<Sluice> {
     output: () => output,
     rss: () => peakRss(child.pid!),
     stop: async () => {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGKILL');
+        if (options.wrapper) process.kill(-child.pid!, 'SIGKILL');
+        else child.kill('SIGKILL');
         await exited;
       }
       if (!options.keepRoot && !options.root) rmSync(root, { recursive: true, force: true });
