@@ -1,6 +1,7 @@
 // Hostile input, table-driven: each bad request must get its S3 error (code and status), write
 // nothing, touch nothing outside ROOT, and leave the server serving. (Issue 4.)
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import { errorCode, filesUnder, rawExchange, s3, startSluice, tempDir, type Sluice } from '../lib/harness';
@@ -179,4 +180,26 @@ t.test('bad requests get their S3 error and change nothing', async (t) => {
   t.equal(alive.status, 200, 'the server still serves');
   t.notMatch(server.output(), /InternalError|at .*\.js:\d+/, 'no internal error or stack trace was logged');
   t.equal(server.process.exitCode, null, 'the process is still running');
+});
+
+t.test('a body longer than its Content-Length', async (t) => {
+  const server = await startSluice({ args: ['--access-log=false'] });
+  t.teardown(() => server.stop());
+  t.equal((await s3(server, 'PUT', `/${B}`)).status, 200);
+  // The bytes past Content-Length are the next request on the connection: garbage, refused.
+  // Read until the server closes: both answers, in order.
+  const text = await new Promise<string>((resolve) => {
+    let received = '';
+    const socket = connect(server.port, '127.0.0.1', () => {
+      socket.write(`PUT /${B}/long HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloSURPLUS BYTES THAT ARE NO REQUEST\r\n\r\n`);
+    });
+    socket.on('data', (d: Buffer) => (received += d.toString()));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(received));
+    setTimeout(() => socket.destroy(), 5000).unref();
+  });
+  t.match(text, /^HTTP\/1\.1 200/, 'the announced five bytes make the object, answered first');
+  t.match(text, /HTTP\/1\.1 400[\s\S]*<Code>InvalidRequest<\/Code>/, 'the surplus is answered as a bad request');
+  t.equal((await s3(server, 'GET', `/${B}/long`)).text, 'hello', 'and never reaches the object');
+  t.equal((await s3(server, 'GET', '/')).status, 200, 'the server still serves');
 });

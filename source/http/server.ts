@@ -61,10 +61,23 @@ export function createS3Server(services: Services, options: ServerOptions = {}):
     const requestId = nextRequestId();
     const error = clientErrorOf(err);
     const body = errorDocument(error, '/', requestId);
-    socket.end(
-      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\nx-amz-request-id: ${requestId}\r\nx-amz-id-2: ${requestId}\r\nServer: sluice\r\n` +
-        `Content-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    const answer = (): void => {
+      socket.end(
+        `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\nx-amz-request-id: ${requestId}\r\nx-amz-id-2: ${requestId}\r\nServer: sluice\r\n` +
+          `Content-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    };
+    // Bytes after a request's body that are no request (a body longer than its Content-Length)
+    // fail to parse while that request is still being answered: answer it first, then refuse.
+    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (inFlight && !inFlight.writableFinished && inFlight.req.complete) {
+      inFlight.once('finish', answer);
+      inFlight.once('close', () => {
+        if (!inFlight.writableFinished) socket.destroy(); // the answer never completed: nothing to add
+      });
+    } else {
+      answer();
+    }
     if (services.config.accessLog) log(`${new Date().toISOString()} - - ${error.status} ${Buffer.byteLength(body)} 0.0ms ${requestId} - ${err.code ?? 'clientError'}`);
   });
   return server;
