@@ -1,5 +1,6 @@
 // Hostile input, table-driven: each bad request must get its S3 error (code and status), write
 // nothing, touch nothing outside ROOT, and leave the server serving. (Issue 4.)
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -57,6 +58,8 @@ const CASES: Case[] = [
   { name: 'key below an existing object', method: 'PUT', path: `/${B}/file/child`, body: 'x', status: 409, code: 'ObjectParentIsFile' },
   { name: 'key naming a directory of objects', method: 'PUT', path: `/${B}/dir`, body: 'x', status: 409, code: 'ExistingObjectIsDirectory' },
   { name: 'symlink to a file outside ROOT', method: 'GET', path: `/${B}/outside-link`, status: 403, code: 'AccessDenied' },
+  { name: 'a FIFO planted in the tree (must not hang the read)', method: 'GET', path: `/${B}/fifo`, status: 404, code: 'NoSuchKey' },
+  { name: 'a FIFO as a copy source', method: 'PUT', path: `/${B}/from-fifo`, headers: { 'x-amz-copy-source': `/${B}/fifo` }, status: 404, code: 'NoSuchKey' },
   { name: 'symlinked directory leading outside ROOT', method: 'PUT', path: `/${B}/outside-dir/planted`, body: 'x', status: 403, code: 'AccessDenied' },
   // XML bodies
   { name: 'DeleteObjects with malformed XML', method: 'POST', path: `/${B}?delete`, body: '<Delete><Object><Key>a</Key></Object>', status: 400, code: 'MalformedXML' },
@@ -146,6 +149,7 @@ async function prepare(server: Sluice, outside: string): Promise<void> {
   writeFileSync(join(outside, 'secret.txt'), 'outside ROOT');
   symlinkSync(join(outside, 'secret.txt'), join(server.root, B, 'outside-link'));
   symlinkSync(outside, join(server.root, B, 'outside-dir'));
+  execFileSync('mkfifo', [join(server.root, B, 'fifo')]);
 }
 
 t.test('bad requests get their S3 error and change nothing', async (t) => {

@@ -2,7 +2,7 @@
 // place; reads open the file once and describe exactly the version they opened.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, type BigIntStats, type WriteStream } from 'node:fs';
+import { constants as fsConstants, createWriteStream, type BigIntStats, type WriteStream } from 'node:fs';
 import { lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -144,7 +144,8 @@ export class ObjectStore {
     for (let attempt = 0; ; attempt++) {
       let handle: FileHandle;
       try {
-        handle = await open(path, 'r');
+        // O_NONBLOCK: a FIFO planted in the tree must not hang the read (it is then refused as no file).
+        handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
       } catch (e) {
         if (isCode(e, 'ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP')) throw new S3Error('NoSuchKey', undefined, { Key: key });
         throw e;
