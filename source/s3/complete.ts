@@ -63,9 +63,11 @@ class KeepAlive {
     intervalMs: number,
   ) {
     this.timer = setInterval(() => {
+      // Every tick sends a byte of whitespace; the first one comes after the 200 header and the
+      // XML declaration, which must open the document.
       if (!res.headersSent) {
         res.writeHead(200, { 'Content-Type': 'application/xml' });
-        res.write(XML_DECLARATION);
+        res.write(`${XML_DECLARATION} `);
       } else {
         res.write(' ');
       }
