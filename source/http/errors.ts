@@ -70,9 +70,6 @@ export class S3Error extends Error {
   }
 }
 
-export function errorStatus(code: ErrorCode): number {
-  return TABLE[code][0];
-}
 
 /** Maps a failure from the filesystem or anywhere else to the S3 error a client should see. */
 export function toS3Error(err: unknown): S3Error {

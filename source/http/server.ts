@@ -5,7 +5,8 @@ import { STATUS_CODES, createServer, type IncomingMessage, type RequestListener,
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { requireBucketAccess, type Identity } from '../auth/authenticator';
-import { parseBucketName } from '../namespace';
+import { parseBucketName, type BucketName } from '../namespace';
+import { parseCopySource } from '../s3/copy';
 import type { RequestContext, Services } from './context';
 import { S3Error, toS3Error } from './errors';
 import { errorDocument, sendError } from './respond';
@@ -137,27 +138,24 @@ async function handle(services: Services, req: IncomingMessage, res: ServerRespo
  * copy source must be the caller's (or the caller an admin) before any handler touches storage.
  */
 async function authorize(services: Services, identity: Identity, target: RequestTarget, action: string, copySource: string | string[] | undefined): Promise<void> {
-  const buckets: string[] = [];
-  if (target.bucket !== undefined && action !== 'CreateBucket') buckets.push(target.bucket);
-  if (typeof copySource === 'string') {
-    let source = copySource.trim();
+  const buckets: BucketName[] = [];
+  if (target.bucket !== undefined && action !== 'CreateBucket') {
     try {
-      source = decodeURIComponent(source);
+      buckets.push(parseBucketName(target.bucket));
+    } catch {
+      // the handler reports the invalid name
+    }
+  }
+  if (typeof copySource === 'string') {
+    try {
+      buckets.push(parseCopySource(copySource).bucket);
     } catch {
       // the handler reports the malformed header
     }
-    const name = source.replace(/^\//, '').split('/')[0];
-    if (name) buckets.push(name);
   }
-  for (const name of buckets) {
-    let bucket;
-    try {
-      bucket = parseBucketName(name);
-    } catch {
-      continue; // the handler reports the invalid name
-    }
+  for (const bucket of buckets) {
     const info = await services.namespace.buckets.info(bucket).catch(() => undefined);
-    if (info) requireBucketAccess(identity, info.owner, name);
+    if (info) requireBucketAccess(identity, info.owner, bucket);
   }
 }
 

@@ -93,19 +93,7 @@ export async function startSluice(programs: Programs, root: string, flags: Sluic
   const base = `http://127.0.0.1:${port}`;
   const args = [...flags.nodeArgs, programs.sluiceMain, 'serve', '--root', root, '--host', '127.0.0.1', '--port', String(port), '--access-log=false'];
   if (flags.workers !== undefined) args.push('--workers', String(flags.workers));
-  const spawned = spawnServer('sluice', process.execPath, args);
-  const startupMs = await started('sluice', spawned, base);
-  return {
-    name: 'sluice',
-    base,
-    root,
-    pid: spawned.child.pid ?? 0,
-    s3: true,
-    startupMs,
-    createBucket: async (bucket) => void (await expectOk(base, 'PUT', `/${bucket}`)),
-    bucketDir: (bucket) => join(root, bucket),
-    stop: stopper(spawned),
-  };
+  return startS3Server('sluice', args, base, root);
 }
 
 export async function startS3rver(programs: Programs, root: string): Promise<Server> {
@@ -115,10 +103,15 @@ export async function startS3rver(programs: Programs, root: string): Promise<Ser
   const base = `http://127.0.0.1:${port}`;
   // s3rver signs its continuation tokens with DES, which OpenSSL 3 keeps in the legacy provider.
   const args = ['--openssl-legacy-provider', programs.s3rverBin, '-d', root, '-a', '127.0.0.1', '-p', String(port), '--silent', '--no-vhost-buckets'];
-  const spawned = spawnServer('s3rver', process.execPath, args);
-  const startupMs = await started('s3rver', spawned, base);
+  return startS3Server('s3rver', args, base, root);
+}
+
+/** Spawns a Node S3 server (sluice or s3rver) and waits for its first answer. */
+async function startS3Server(name: 'sluice' | 's3rver', args: string[], base: string, root: string): Promise<Server> {
+  const spawned = spawnServer(name, process.execPath, args);
+  const startupMs = await started(name, spawned, base);
   return {
-    name: 's3rver',
+    name,
     base,
     root,
     pid: spawned.child.pid ?? 0,
