@@ -3,6 +3,7 @@
 // RequestId and no server detail, malformed HTTP gets an S3 error too, and the server survives it all.
 import { readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { availableParallelism } from 'node:os';
 import t from 'tap';
 import { boto3, createBucket, errorCode, lastJson, putObject, rawExchange, s3, simpleAuth, startSluice, xmlValue, type RawResponse, type Sluice } from '../lib/harness';
 
@@ -164,6 +165,9 @@ t.test('clients that give up mid-transfer leave no open files behind', async (t)
   t.teardown(() => server.stop());
   await createBucket(server, 'leaks');
   await putObject(server, 'leaks', 'big.bin', Buffer.alloc(16 * 1024 * 1024, 7));
+  // Big bodies are hashed by worker threads, started on first use (each holds a few descriptors):
+  // start them all before counting, with as many concurrent uploads as there are cores.
+  await Promise.all(Array.from({ length: availableParallelism() }, (_, i) => putObject(server, 'leaks', `warm-${i}`, Buffer.alloc(4 * 1024 * 1024, i))));
   const openFiles = (): number => readdirSync(`/proc/${server.process.pid}/fd`).length;
   const before = openFiles();
 

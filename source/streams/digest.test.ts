@@ -4,7 +4,8 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import t from 'tap';
 import { S3Error } from '../http/errors';
-import { createChecksum, DigestStream } from './digest';
+import { createChecksum } from './checksums';
+import { DigestStream } from './digest';
 
 /** Feeds `pieces` through `digest` and collects what comes out. */
 async function run(digest: DigestStream, pieces: Buffer[]): Promise<Buffer> {
@@ -106,4 +107,41 @@ t.test('exactly the announced length passes', async (t) => {
   const digest = new DigestStream({ expectedLength: 8 });
   const out = await run(digest, [Buffer.from('abcd'), Buffer.from('efgh')]);
   t.equal(out.toString(), 'abcdefgh');
+});
+
+t.test('bodies past the inline limit or of unknown length are hashed by worker threads, concurrently and exactly', async (t) => {
+  const bodies = [randomBytes(128 * 1024 + 1), randomBytes(5 * 1024 * 1024 + 3), randomBytes(256 * 1024), randomBytes(777_777)];
+  const results = await Promise.all(
+    bodies.map(async (data, i) => {
+      // Every other one without an announced length: the size is not known up front.
+      const digest = new DigestStream({ ...(i % 2 === 0 ? { expectedLength: data.length } : {}), checksums: ['crc32c', 'sha256'] });
+      const out = await run(digest, split(data, 65_536 - i));
+      return { data, out, digest };
+    }),
+  );
+  for (const { data, out, digest } of results) {
+    t.ok(out.equals(data), `${data.length} bytes pass unchanged`);
+    t.equal(digest.md5Digest().toString('hex'), createHash('md5').update(data).digest('hex'), `MD5 of ${data.length} bytes`);
+    t.equal(digest.checksumDigest('sha256')!.toString('hex'), createHash('sha256').update(data).digest('hex'), `SHA-256 of ${data.length} bytes`);
+    const crc32c = createChecksum('crc32c');
+    crc32c.update(data);
+    t.equal(digest.checksumDigest('crc32c')!.toString('hex'), crc32c.digest().toString('hex'), `CRC32C of ${data.length} bytes`);
+  }
+});
+
+t.test('a hashed body that fails midway leaves the workers serving others', async (t) => {
+  const failing = new DigestStream();
+  const source = Readable.from(
+    (function* () {
+      for (let i = 0; i < 20; i++) yield Buffer.alloc(100_000, i);
+      throw new Error('the client went away');
+    })(),
+  );
+  const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  await t.rejects(pipeline(source, failing, sink), /went away/);
+  t.ok(failing.destroyed, 'the failed digest is destroyed (its job dropped)');
+  const data = randomBytes(1_000_000);
+  const next = new DigestStream();
+  await run(next, split(data, 50_000));
+  t.equal(next.md5Digest().toString('hex'), createHash('md5').update(data).digest('hex'), 'the next body is hashed right');
 });

@@ -1,18 +1,15 @@
-// A pass-through that hashes what flows (MD5 for the ETag, plus an optional S3 checksum) and
-// counts the bytes, failing the pipeline when there are more or fewer than announced.
-import { createHash, type Hash } from 'node:crypto';
+// A pass-through that hashes what flows (MD5 for the ETag, plus optional S3 checksums) and
+// counts the bytes, failing the pipeline when there are more or fewer than announced. Small
+// bodies are hashed on the event loop; bigger ones (or of unknown length) in a hash worker.
 import { Transform, type TransformCallback } from 'node:stream';
 import { S3Error } from '../http/errors';
 import type { ChecksumAlgorithm } from '../namespace/metadata';
-import { createCrc, type Checksum } from './crc';
+import { DigestSet, type Digests } from './checksums';
+import { hashPool, type OffloadedHash } from './hash-pool';
+import { STAGE_BYTES } from './buffer-sizes';
 
-export function createChecksum(algorithm: ChecksumAlgorithm): Checksum {
-  if (algorithm === 'sha1' || algorithm === 'sha256') {
-    const hash: Hash = createHash(algorithm);
-    return { update: (chunk) => hash.update(chunk), digest: () => hash.digest() };
-  }
-  return createCrc(algorithm);
-}
+/** Bodies up to this size are hashed in place: handing them to a worker would cost more than hashing. */
+const INLINE_LIMIT = 128 * 1024;
 
 export interface DigestOptions {
   /** Bytes the body must have; fewer is IncompleteBody, more is an error as soon as it shows. */
@@ -22,15 +19,18 @@ export interface DigestOptions {
 }
 
 export class DigestStream extends Transform {
-  private readonly md5 = createHash('md5');
-  private readonly checksums: Map<ChecksumAlgorithm, Checksum>;
+  private readonly inline: DigestSet | undefined;
+  private readonly offloaded: OffloadedHash | undefined;
   private readonly expectedLength: number | undefined;
+  private digests: Digests | undefined;
   bytes = 0;
 
   constructor(options: DigestOptions = {}) {
-    super({ highWaterMark: 1 << 20 });
+    super({ highWaterMark: STAGE_BYTES });
     this.expectedLength = options.expectedLength;
-    this.checksums = new Map((options.checksums ?? []).map((algorithm) => [algorithm, createChecksum(algorithm)]));
+    const algorithms = options.checksums ?? [];
+    if (this.expectedLength !== undefined && this.expectedLength <= INLINE_LIMIT) this.inline = new DigestSet(algorithms);
+    else this.offloaded = hashPool.start(algorithms);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -39,9 +39,16 @@ export class DigestStream extends Transform {
       callback(new S3Error('InvalidRequest', `The body is longer than the ${this.expectedLength} bytes announced.`));
       return;
     }
-    this.md5.update(chunk);
-    for (const checksum of this.checksums.values()) checksum.update(chunk);
-    callback(null, chunk);
+    if (this.inline) {
+      this.inline.update(chunk);
+      callback(null, chunk);
+      return;
+    }
+    // The bytes go on downstream at once; only the next chunk waits for a busy worker.
+    this.push(chunk);
+    const wait = this.offloaded!.update(chunk);
+    if (wait) wait.then(() => callback(), callback);
+    else callback();
   }
 
   override _flush(callback: TransformCallback): void {
@@ -49,15 +56,30 @@ export class DigestStream extends Transform {
       callback(new S3Error('IncompleteBody', `The body has ${this.bytes} bytes; ${this.expectedLength} were announced.`));
       return;
     }
-    callback();
+    if (this.inline) {
+      this.digests = this.inline.digests();
+      callback();
+      return;
+    }
+    this.offloaded!.finish().then((digests) => {
+      this.digests = digests;
+      callback();
+    }, callback);
   }
 
-  /** The MD5 of every byte that passed; call once, after the stream ended. */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.offloaded?.abandon();
+    callback(error);
+  }
+
+  /** The MD5 of every byte that passed; valid once the stream ended. */
   md5Digest(): Buffer {
-    return this.md5.digest();
+    if (!this.digests) throw new Error('The digest is read before the body ended.');
+    return this.digests.md5;
   }
 
   checksumDigest(algorithm: ChecksumAlgorithm): Buffer | undefined {
-    return this.checksums.get(algorithm)?.digest();
+    if (!this.digests) throw new Error('The digest is read before the body ended.');
+    return this.digests.checksums.get(algorithm);
   }
 }

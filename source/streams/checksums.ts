@@ -1,0 +1,37 @@
+// The digests of a body: the MD5 for the ETag and the S3 checksums a client may announce,
+// updated together. Used on the event loop for small bodies and in the hash workers for big ones.
+import { createHash, type Hash } from 'node:crypto';
+import type { ChecksumAlgorithm } from '../namespace/metadata';
+import { createCrc, type Checksum } from './crc';
+
+export function createChecksum(algorithm: ChecksumAlgorithm): Checksum {
+  if (algorithm === 'sha1' || algorithm === 'sha256') {
+    const hash: Hash = createHash(algorithm);
+    return { update: (chunk) => hash.update(chunk), digest: () => hash.digest() };
+  }
+  return createCrc(algorithm);
+}
+
+export interface Digests {
+  md5: Buffer;
+  checksums: Map<ChecksumAlgorithm, Buffer>;
+}
+
+export class DigestSet {
+  private readonly md5 = createHash('md5');
+  private readonly checksums: [ChecksumAlgorithm, Checksum][];
+
+  constructor(algorithms: readonly ChecksumAlgorithm[]) {
+    this.checksums = algorithms.map((algorithm) => [algorithm, createChecksum(algorithm)]);
+  }
+
+  update(chunk: Buffer): void {
+    this.md5.update(chunk);
+    for (const [, checksum] of this.checksums) checksum.update(chunk);
+  }
+
+  /** Finalizes every digest; call once. */
+  digests(): Digests {
+    return { md5: this.md5.digest(), checksums: new Map(this.checksums.map(([algorithm, checksum]) => [algorithm, checksum.digest()])) };
+  }
+}
