@@ -17,13 +17,14 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { S3Error } from '../http/errors';
+import { pump } from '../streams/pump';
 import type { Layout } from './layout';
 import type { ChecksumAlgorithm, ContentHeaders, Tag } from './metadata';
 import { compareKeys } from './listing';
 import type { BucketName, ObjectKey } from './names';
-import { randomSuffix, tempName } from './tmp';
+import { uniqueSuffix, tempName } from './tmp';
+import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PART_NAME = /^(\d{1,5})\.([0-9a-f]{32})(?:\.([a-z0-9]+)\.([A-Za-z0-9_-]+))?$/;
@@ -180,7 +181,7 @@ export class UploadStore {
     }, this.activityIntervalMs);
     try {
       try {
-        await pipeline(source, createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20, flush: this.fsync }));
+        await pump(source, createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: FILE_IO_BYTES, flush: this.fsync }));
       } finally {
         clearInterval(keepActive);
       }
@@ -321,7 +322,7 @@ export class UploadStore {
       if (e instanceof S3Error) return undefined;
       throw e;
     }
-    const claimed = `${dir}.claimed-${randomSuffix()}`;
+    const claimed = `${dir}.claimed-${uniqueSuffix()}`;
     try {
       await rename(dir, claimed);
     } catch (e) {
@@ -354,7 +355,7 @@ export class UploadStore {
   /** Removes an upload in progress, whoever it belongs to (NoSuchUpload when it is not). */
   async discard(uploadId: string): Promise<void> {
     const dir = this.dirOf(uploadId);
-    const doomed = `${dir}.aborted-${randomSuffix()}`;
+    const doomed = `${dir}.aborted-${uniqueSuffix()}`;
     try {
       await rename(dir, doomed);
     } catch (e) {

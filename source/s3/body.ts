@@ -2,13 +2,14 @@
 // announce (Content-MD5, x-amz-checksum-*, a trailer checksum, x-amz-content-sha256), verified
 // once the last byte is in.
 import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { RequestContext } from '../http/context';
 import { S3Error } from '../http/errors';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../namespace';
 import { ChunkSignatureVerifier } from '../auth/chunk-signatures';
 import { AwsChunkedDecoder } from '../streams/aws-chunked';
 import { DigestStream } from '../streams/digest';
+import { pump } from '../streams/pump';
+import { STAGE_BYTES } from '../streams/buffer-sizes';
 
 const CHECKSUM_BYTES: Record<ChecksumAlgorithm, number> = { crc32: 4, crc32c: 4, crc64nvme: 8, sha1: 20, sha256: 32 };
 
@@ -102,15 +103,14 @@ export function receiveBody(ctx: RequestContext): IncomingBody {
 
   // The request is piped, not pipelined: a failure downstream must leave the socket alive so
   // that the error response can still be sent.
-  const inlet = new PassThrough({ highWaterMark: 1 << 20 });
+  const inlet = new PassThrough({ highWaterMark: STAGE_BYTES });
   req.pipe(inlet);
   const abort = (): void => {
     if (!req.complete) inlet.destroy(new S3Error('IncompleteBody', 'The client closed the connection before the whole body arrived.'));
   };
   req.once('error', abort);
   req.once('close', abort);
-  const stages = decoder ? [inlet, decoder, digest] : [inlet, digest];
-  pipeline(stages as [PassThrough, ...PassThrough[]]).catch(() => undefined); // the failure reaches the consumer through `digest`
+  (decoder ? pump(inlet, decoder, digest) : pump(inlet, digest)).catch(() => undefined); // the failure reaches the consumer through `digest`
 
   return {
     source: digest,

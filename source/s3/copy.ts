@@ -2,15 +2,16 @@
 // The bytes stream from one file to a new temp file; a copy onto itself with REPLACE only
 // rewrites the metadata.
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { RequestContext } from '../http/context';
 import { S3Error } from '../http/errors';
 import { sendXml } from '../http/respond';
 import { attributesOf, isFolderKey, parseBucketName, parseObjectKey, type BucketName, type ObjectAttributes, type ObjectKey } from '../namespace';
 import { DigestStream } from '../streams/digest';
+import { pump } from '../streams/pump';
 import { checkConditions, headerValue, parseContentHeaders, parseUserMetadata, readConditions } from './headers';
 import { parseTaggingHeader } from './tagging';
 import { bucketOf, keyOf } from './target';
+import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 
 export interface CopySource {
   bucket: BucketName;
@@ -88,8 +89,8 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
 
     if (isFolderKey(key) && info.size > 0) throw new S3Error('InvalidRequest', 'A key ending in "/" names a folder, which cannot hold data.');
     const digest = new DigestStream({ expectedLength: info.size });
-    bytes = handle ? handle.createReadStream({ highWaterMark: 1 << 20, autoClose: true }) : Readable.from([]);
-    const copying = pipeline(bytes, digest);
+    bytes = handle ? handle.createReadStream({ highWaterMark: FILE_IO_BYTES, autoClose: true }) : Readable.from([]);
+    const copying = pump(bytes, digest);
     copying.catch(() => undefined);
     const written = isFolderKey(key)
       ? await namespace.objects.createFolder(bucket, key, ctx.user, requestTags ?? info.tags)

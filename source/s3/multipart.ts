@@ -1,7 +1,6 @@
 // Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy, ListParts,
 // ListMultipartUploads and AbortMultipartUpload. (CompleteMultipartUpload is in complete.ts.)
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { RequestContext } from '../http/context';
 import { S3Error } from '../http/errors';
 import { sendEmpty, sendXml } from '../http/respond';
@@ -9,12 +8,14 @@ import type { XmlNode } from '../http/xml';
 import { CHECKSUM_ALGORITHMS, compareKeys, isFolderKey, type ChecksumAlgorithm, type Namespace } from '../namespace';
 import { UploadStore, type PartInfo, type UploadRecord } from '../namespace/uploads';
 import { DigestStream } from '../streams/digest';
+import { pump } from '../streams/pump';
 import { receiveBody } from './body';
 import { parseCopySource } from './copy';
 import { checkConditions, headerValue, parseContentHeaders, parseUserMetadata, readConditions } from './headers';
 import { urlEncodeKey } from './listing';
 import { parseTaggingHeader } from './tagging';
 import { bucketOf, keyOf } from './target';
+import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 
 export const MAX_PARTS = 10000;
 
@@ -127,12 +128,12 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<void> {
     const length = range ? range.end - range.start + 1 : opened.info.size;
     const digest = new DigestStream({ expectedLength: length });
     if (handle && length > 0) {
-      bytes = handle.createReadStream({ start, end: start + length - 1, highWaterMark: 1 << 20, autoClose: true });
+      bytes = handle.createReadStream({ start, end: start + length - 1, highWaterMark: FILE_IO_BYTES, autoClose: true });
       handle = undefined;
     } else {
       bytes = Readable.from([]);
     }
-    pipeline(bytes, digest).catch(() => undefined); // a read failure reaches writePart through `digest`
+    pump(bytes, digest).catch(() => undefined); // a read failure reaches writePart through `digest`
     const part = await uploadsOf(ctx).writePart(record, partNumber, digest, () => ({ md5: digest.md5Digest().toString('hex') }));
     sendXml(ctx, 200, 'CopyPartResult', [
       ['LastModified', part.lastModified.toISOString()],

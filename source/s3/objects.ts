@@ -1,15 +1,17 @@
 // Single objects: PutObject, GetObject, HeadObject, DeleteObject.
-import { pipeline } from 'node:stream/promises';
+import type { FileHandle } from 'node:fs/promises';
 import type { RequestContext } from '../http/context';
 import { S3Error } from '../http/errors';
 import { sendEmpty, setSafeHeader } from '../http/respond';
 import { isFolderKey, type ObjectInfo } from '../namespace';
+import { sendFileRange } from '../streams/send-file';
 import { receiveBody } from './body';
 import { checkConditions, headerValue, parseContentHeaders, parseRange, parseUserMetadata, readConditions, setObjectHeaders } from './headers';
 import { parseTaggingHeader } from './tagging';
 import { bucketOf, keyOf } from './target';
 
-const READ_CHUNK = 1 << 20;
+/** Objects (or ranges) up to this size are read whole into memory and sent with the headers. */
+const SMALL_READ = 128 * 1024;
 
 const RESPONSE_OVERRIDES: [string, string][] = [
   ['response-content-type', 'Content-Type'],
@@ -73,7 +75,6 @@ async function readObject(ctx: RequestContext, withBody: boolean): Promise<void>
   const key = keyOf(ctx);
   const opened = await ctx.services.namespace.objects.open(bucket, key);
   const { info, handle } = opened;
-  let streaming = false;
   try {
     try {
       checkConditions(readConditions(ctx.req.headers), info);
@@ -108,12 +109,30 @@ async function readObject(ctx: RequestContext, withBody: boolean): Promise<void>
       return;
     }
     const start = range?.start ?? 0;
-    const stream = handle.createReadStream({ start, end: start + length - 1, highWaterMark: READ_CHUNK, autoClose: true });
-    streaming = true;
-    await pipeline(stream, res);
+    if (length <= SMALL_READ) {
+      // One read, then headers and bytes leave in one write: a stream costs more than the I/O here.
+      const bytes = await readFully(handle, start, length);
+      if (bytes.length < length) throw new S3Error('InternalError', 'The object was truncated while it was read.');
+      res.end(bytes);
+      return;
+    }
+    await sendFileRange(handle, start, length, res);
+    res.end();
   } finally {
-    if (!streaming) await handle?.close();
+    await handle?.close();
   }
+}
+
+/** Reads `length` bytes at `start`; fewer only if the file ends first. */
+async function readFully(handle: FileHandle, start: number, length: number): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(bytes, filled, length - filled, start + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return bytes.subarray(0, filled);
 }
 
 export async function getObject(ctx: RequestContext): Promise<void> {

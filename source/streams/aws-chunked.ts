@@ -3,6 +3,7 @@
 // payload flows on; chunk signatures and trailers are kept for whoever verifies them.
 import { Transform, type TransformCallback } from 'node:stream';
 import { S3Error } from '../http/errors';
+import { STAGE_BYTES } from './buffer-sizes';
 
 const MAX_LINE = 4096;
 const MAX_TRAILER_BYTES = 16 * 1024;
@@ -29,7 +30,7 @@ export class AwsChunkedDecoder extends Transform {
   onChunkEnd: ((chunk: ChunkInfo) => void) | undefined;
 
   constructor() {
-    super({ highWaterMark: 1 << 20 });
+    super({ highWaterMark: STAGE_BYTES });
   }
 
   private fail(message: string): S3Error {
