@@ -1,7 +1,10 @@
 // Request XML (DeleteObjects, CompleteMultipartUpload, Tagging, CreateBucketConfiguration):
 // read under a size bound, parsed strictly with sax, no DOCTYPE, no entities, into a tiny tree.
 import type { IncomingMessage } from 'node:http';
-import sax from 'sax';
+import type * as Sax from 'sax';
+
+// Loaded on the first XML body: most servers rarely see one, and the parser costs memory idle.
+let sax: typeof Sax | undefined;
 import { S3Error } from './errors';
 
 export interface XmlElement {
@@ -15,6 +18,7 @@ export function parseXml(source: string): XmlElement {
   // sax does not check characters: refuse those XML 1.0 forbids, as it already does for `&#1;`.
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(source)) throw new S3Error('MalformedXML');
+  sax ??= require('sax') as typeof Sax;
   const parser = sax.parser(true, { trim: false, normalize: false, xmlns: false, position: false });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;

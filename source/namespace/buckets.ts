@@ -8,7 +8,7 @@ import type { Layout } from './layout';
 import { INTERNAL_DIR } from './layout';
 import type { Tag } from './metadata';
 import { bucketSegments, isSubDirectoryBucket, isValidS3BucketName, type BucketName } from './names';
-import { HIDDEN_TEMP_PREFIX, randomSuffix } from './tmp';
+import { HIDDEN_TEMP_PREFIX, uniqueSuffix } from './tmp';
 
 export interface BucketInfo {
   name: BucketName;
@@ -47,19 +47,24 @@ export class BucketStore {
 
   private async writeRecord(bucket: BucketName, record: BucketRecord): Promise<void> {
     const target = this.recordPath(bucket);
-    const temp = `${target}.${randomSuffix()}`;
+    const temp = `${target}.${uniqueSuffix()}`;
     await writeFile(temp, JSON.stringify(record));
     await rename(temp, target);
   }
 
   /** The bucket's directory, or NoSuchBucket. Symlinked buckets must stay inside ROOT. */
   async require(bucket: BucketName): Promise<string> {
+    return (await this.requireWithDevice(bucket)).dir;
+  }
+
+  /** As `require`, with the device the bucket's directory is on. */
+  async requireWithDevice(bucket: BucketName): Promise<{ dir: string; device: number }> {
     const dir = this.directoryOf(bucket);
     const stats = await stat(dir).catch(() => undefined);
     if (!stats?.isDirectory()) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
     const real = await realpath(dir).catch(() => undefined); // gone since the stat: no bucket
     if (real === undefined || !this.layout.isServable(real)) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
-    return dir;
+    return { dir, device: stats.dev };
   }
 
   async info(bucket: BucketName): Promise<BucketInfo> {

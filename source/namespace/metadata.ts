@@ -3,10 +3,10 @@
 // rewrote the file, a concurrent writer replaced it). Records of directories mark folder objects
 // and the directories sluice created.
 import type { BigIntStats } from 'node:fs';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Layout } from './layout';
-import { randomSuffix } from './tmp';
+import { uniqueSuffix } from './tmp';
 
 export interface ContentHeaders {
   contentType?: string;
@@ -64,7 +64,21 @@ type Sidecar = FileSidecar | DirSidecar;
 /** How long the record of a replaced version outlives it (see `retire`). */
 const RETIRE_DELAY_MS = 5_000;
 
+/** Records kept in memory (the oldest go first), and the largest kept: a few MB at most. */
+const CACHED_RECORDS = 8192;
+const CACHED_RECORD_BYTES = 4096;
+
+interface CachedRecord {
+  ino: number;
+  ctimeMs: number;
+  size: number;
+  record: Sidecar;
+}
+
 export class MetadataStore {
+  /** Records recently read, checked against the file's identity before each use. */
+  private readonly cache = new Map<string, CachedRecord>();
+
   constructor(private readonly layout: Layout) {}
 
   /**
@@ -78,19 +92,36 @@ export class MetadataStore {
   }
 
   private async read(stats: BigIntStats): Promise<Sidecar | undefined> {
-    let text: string;
+    const path = this.pathOf(stats);
     try {
-      text = await readFile(this.pathOf(stats), 'utf8');
+      const cached = this.cache.get(path);
+      if (cached) {
+        // One stat instead of open, read and close. A record is rewritten only by a rename, so
+        // the same inode and change time mean the same content, whichever process wrote it.
+        const now = await stat(path);
+        if (now.ino === cached.ino && now.ctimeMs === cached.ctimeMs && now.size === cached.size) return cached.record;
+        this.cache.delete(path);
+      }
+      const { text, ino, ctimeMs, size } = await readRecordFile(path);
+      let record: Sidecar | undefined;
+      try {
+        const parsed = JSON.parse(text) as Sidecar;
+        record = parsed.v === 1 ? parsed : undefined;
+      } catch {
+        return undefined; // a torn record (crash mid-write) counts as none
+      }
+      if (record && size <= CACHED_RECORD_BYTES) this.remember(path, { ino, ctimeMs, size, record });
+      return record;
     } catch (e) {
+      this.cache.delete(path);
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
-    try {
-      const parsed = JSON.parse(text) as Sidecar;
-      return parsed.v === 1 ? parsed : undefined;
-    } catch {
-      return undefined; // a torn record (crash mid-write) counts as none
-    }
+  }
+
+  private remember(path: string, entry: CachedRecord): void {
+    if (this.cache.size >= CACHED_RECORDS) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(path, entry);
   }
 
   /** The attributes recorded for exactly this version of a file, if any. */
@@ -140,19 +171,22 @@ export class MetadataStore {
 
   /** Removes the record of exactly this version (a newer file with the same inode keeps its own). */
   async remove(stats: BigIntStats): Promise<void> {
-    await unlink(this.pathOf(stats)).catch((e: NodeJS.ErrnoException) => {
+    const path = this.pathOf(stats);
+    this.cache.delete(path);
+    await unlink(path).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
     });
   }
 
   private async write(stats: BigIntStats, record: Sidecar, atomic: boolean): Promise<void> {
     const target = this.pathOf(stats);
+    this.cache.delete(target);
     const text = JSON.stringify(record);
     if (!atomic) {
       await writeFile(target, text);
       return;
     }
-    const temp = `${target}.${randomSuffix()}`;
+    const temp = `${target}.${uniqueSuffix()}`;
     try {
       await writeFile(temp, text);
       await rename(temp, target);
@@ -160,5 +194,26 @@ export class MetadataStore {
       await unlink(temp).catch(() => undefined);
       throw e;
     }
+  }
+}
+
+/** Reads a record and the identity of the file it came from (to check a cached copy against). */
+async function readRecordFile(path: string): Promise<{ text: string; ino: number; ctimeMs: number; size: number }> {
+  const handle = await open(path, 'r');
+  try {
+    const { ino, ctimeMs, size } = await handle.stat();
+    let bytes = Buffer.allocUnsafe(Math.max(size + 1, 4096));
+    let filled = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, null);
+      filled += bytesRead;
+      // A regular file reads short only at its end.
+      if (bytesRead === 0 || filled < bytes.length) return { text: bytes.toString('utf8', 0, filled), ino, ctimeMs, size };
+      const larger = Buffer.allocUnsafe(bytes.length * 4);
+      bytes.copy(larger);
+      bytes = larger;
+    }
+  } finally {
+    await handle.close();
   }
 }

@@ -6,14 +6,15 @@ import { constants as fsConstants, createWriteStream, type BigIntStats, type Wri
 import { lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { lookup as mimeLookup } from 'mime-types';
+import type * as MimeTypes from 'mime-types';
 import { S3Error } from '../http/errors';
+import { pump } from '../streams/pump';
 import type { BucketStore } from './buckets';
 import type { Layout } from './layout';
 import type { MetadataStore, ObjectAttributes } from './metadata';
 import { isFolderKey, keySegments, type BucketName, type ObjectKey } from './names';
 import { HIDDEN_TEMP_PREFIX, tempName } from './tmp';
+import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 
 /** The MD5 of zero bytes: the true ETag of a folder object. */
 const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
@@ -64,14 +65,16 @@ export class ObjectStore {
   /** Describes a file version; `stats` must be of the file as opened or stat'ed. */
   async describe(key: ObjectKey, stats: BigIntStats): Promise<ObjectInfo> {
     const recorded = await this.metadata.readFile(stats);
-    const lastModified = new Date(Number(stats.mtimeNs / 1_000_000n));
-    const base = { key, size: Number(stats.size), lastModified, isFolder: false, stats };
-    if (recorded) return { ...recorded, ...base, foreign: false };
+    if (recorded) return describeRecorded(key, stats, recorded);
     return {
-      ...base,
+      key,
+      size: Number(stats.size),
+      lastModified: new Date(Number(stats.mtimeNs / 1_000_000n)),
+      isFolder: false,
+      stats,
       foreign: true,
       etag: foreignETag(stats),
-      headers: { contentType: mimeLookup(key) || 'application/octet-stream' },
+      headers: { contentType: contentTypeOf(key) },
       userMeta: {},
       tags: [],
       owner: this.options.defaultOwner,
@@ -136,24 +139,31 @@ export class ObjectStore {
 
   /** Opens an object for reading; the caller closes the handle. Folder objects have no handle. */
   async open(bucket: BucketName, key: ObjectKey): Promise<OpenObject | { info: ObjectInfo; handle?: undefined }> {
-    const path = this.pathOf(await this.buckets.require(bucket), key);
     if (isFolderKey(key)) {
+      const path = this.pathOf(await this.buckets.require(bucket), key);
       await this.requireServable(path, key);
       return { info: await this.describeFolder(key, path) };
     }
+    // The bucket is looked at only when the object is missing or refused: a file that opens and
+    // resolves inside ROOT proves its bucket, and reads are the most frequent request.
+    const path = this.pathOf(this.buckets.directoryOf(bucket), key);
+    const refuse = async (error: S3Error): Promise<never> => {
+      await this.buckets.require(bucket);
+      throw error;
+    };
     for (let attempt = 0; ; attempt++) {
       let handle: FileHandle;
       try {
         // O_NONBLOCK: a FIFO planted in the tree must not hang the read (it is then refused as no file).
         handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
       } catch (e) {
-        if (isCode(e, 'ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP')) throw new S3Error('NoSuchKey', undefined, { Key: key });
+        if (isCode(e, 'ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP')) return refuse(new S3Error('NoSuchKey', undefined, { Key: key }));
         throw e;
       }
       try {
         const stats = await handle.stat({ bigint: true });
-        if (!stats.isFile()) throw new S3Error('NoSuchKey', undefined, { Key: key });
-        await this.requireServable(path, key);
+        if (!stats.isFile()) await refuse(new S3Error('NoSuchKey', undefined, { Key: key }));
+        await this.requireServable(path, key).catch((e: S3Error) => refuse(e));
         const info = await this.describe(key, stats);
         // Replaced (or deleted) while we opened it: a writer renamed a new version over it and
         // removed its record. Read the new version rather than the old bytes without their metadata.
@@ -206,7 +216,8 @@ export class ObjectStore {
         throw e;
       }
     }
-    await this.requireServableDirectory(dir, key);
+    // The bucket's own directory was checked by `require`.
+    if (segments.length > 0) await this.requireServableDirectory(dir, key);
     return dir;
   }
 
@@ -232,16 +243,11 @@ export class ObjectStore {
     owner: string,
     finish: () => ObjectAttributes | Promise<ObjectAttributes>,
   ): Promise<ObjectInfo> {
-    const bucketDir = await this.buckets.require(bucket);
+    const { dir: bucketDir, device: bucketDevice } = await this.buckets.requireWithDevice(bucket);
     const segments = keySegments(key);
     const name = segments.pop()!;
     let parent = await this.ensureParents(bucketDir, key, segments, owner);
     const target = join(parent, name);
-    const existing = await lstat(target).catch(() => undefined);
-    if (existing?.isDirectory()) {
-      throw new S3Error('ExistingObjectIsDirectory', `Object "${key}" cannot be written: the key is a directory that holds other objects.`, { Key: key });
-    }
-    const bucketDevice = (await stat(bucketDir)).dev;
     const temp =
       bucketDevice === this.layout.tmpDevice ? join(this.layout.tmp, tempName()) : join(parent, HIDDEN_TEMP_PREFIX + tempName());
     let recorded: BigIntStats | undefined;
@@ -252,8 +258,8 @@ export class ObjectStore {
       if (typeof source === 'function') {
         await fillFile(temp, source, this.options.fsync);
       } else {
-        out = createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20, flush: this.options.fsync });
-        await pipeline(source, out);
+        out = createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: FILE_IO_BYTES, flush: this.options.fsync });
+        await pump(source, out);
       }
       const attributes = await finish();
       const stats = await stat(temp, { bigint: true });
@@ -262,7 +268,7 @@ export class ObjectStore {
       const previous = await this.moveIntoPlace(temp, target, bucketDir, key, segments, owner, (dir) => (parent = dir));
       if (previous !== undefined) this.metadata.retire(previous);
       if (this.options.fsync) await syncDirectory(parent);
-      return this.describe(key, stats);
+      return describeRecorded(key, stats, attributes);
     } catch (e) {
       // The stream opens its file asynchronously: when the body fails first, the open may still
       // be in flight and would create the temp file after an unlink. Wait until it is closed.
@@ -396,6 +402,25 @@ async function fillFile(path: string, fill: FileFiller, fsync: boolean): Promise
   } finally {
     await handle.close();
   }
+}
+
+// The type table is loaded when a file without a record is first described: idle, it is a few MB.
+let mimeTypes: typeof MimeTypes | undefined;
+
+/** The content type of a file sluice has no record for, from its name. */
+function contentTypeOf(key: ObjectKey): string {
+  mimeTypes ??= require('mime-types') as typeof MimeTypes;
+  return mimeTypes.lookup(key) || 'application/octet-stream';
+}
+
+/** Describes a file version sluice recorded `attributes` for. */
+function describeRecorded(key: ObjectKey, stats: BigIntStats, attributes: ObjectAttributes): ObjectInfo {
+  // Field by field, not by spreading the record: a fixed shape is much cheaper on every read.
+  const { etag, headers, userMeta, tags, owner, partSizes, checksum } = attributes;
+  const info: ObjectInfo = { key, size: Number(stats.size), lastModified: new Date(Number(stats.mtimeNs / 1_000_000n)), isFolder: false, stats, foreign: false, etag, headers, userMeta, tags, owner };
+  if (partSizes) info.partSizes = partSizes;
+  if (checksum) info.checksum = checksum;
+  return info;
 }
 
 /** The recordable part of an object's description. */

@@ -9,13 +9,17 @@ export const HIDDEN_TEMP_PREFIX = '.sluice-tmp.';
 
 const HOST = hostname().replace(/[^A-Za-z0-9_-]/g, '_');
 
-export function randomSuffix(): string {
-  return randomBytes(9).toString('base64url');
+// Random per process, then counted: unique without asking the kernel for entropy on every write.
+const SUFFIX_PREFIX = randomBytes(6).toString('base64url');
+let suffixCounter = 0;
+
+export function uniqueSuffix(): string {
+  return `${SUFFIX_PREFIX}${(suffixCounter++).toString(36)}`;
 }
 
 /** A temp file name that says which host and process wrote it, so a restart can sweep its own. */
 export function tempName(): string {
-  return `${HOST}.${process.pid}.${randomSuffix()}`;
+  return `${HOST}.${process.pid}.${uniqueSuffix()}`;
 }
 
 function isAlive(pid: number): boolean {

@@ -114,11 +114,12 @@ export function checkConditions(conditions: Conditions, info: ObjectInfo, forCop
   } else if (ifUnmodifiedSince !== undefined && modified > ifUnmodifiedSince) {
     throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Unmodified-Since' });
   }
-  const notModified = forCopySource ? new S3Error('PreconditionFailed') : new S3Error('NotModified');
+  // Built only when thrown: an Error captures a stack, too dear to make on every read.
+  const notModified = (): S3Error => (forCopySource ? new S3Error('PreconditionFailed') : new S3Error('NotModified'));
   if (conditions.ifNoneMatch !== undefined) {
-    if (etagMatches(conditions.ifNoneMatch, etag)) throw notModified;
+    if (etagMatches(conditions.ifNoneMatch, etag)) throw notModified();
   } else if (ifModifiedSince !== undefined && modified <= ifModifiedSince && ifModifiedSince <= Date.now() / 1000) {
-    throw notModified;
+    throw notModified();
   }
 }
 
