@@ -50,7 +50,9 @@ export function tempDir(prefix = 'sluice-test-'): string {
 /** Starts `sluice serve` on 127.0.0.1 and a free port; resolves once it answers. */
 export async function startSluice(options: StartOptions = {}): Promise<Sluice> {
   const root = options.root ?? tempDir();
-  const defaults = options.bare ? [] : ['--root', root, '--host', '127.0.0.1', '--port', '0'];
+  // One process unless a test asks for more: the default (one per core) would double every suite's load.
+  const workers = options.args?.includes('--workers') ? [] : ['--workers', '1'];
+  const defaults = options.bare ? [] : ['--root', root, '--host', '127.0.0.1', '--port', '0', ...workers];
   const command = [...(options.wrapper ?? []), process.execPath, CLI, 'serve', ...defaults, ...(options.args ?? [])];
   const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...(options.env ?? {}) },

@@ -1,6 +1,6 @@
 // The typed configuration: defaults, normalization, clear errors, Alluxio property files.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { buildConfig, readPropertiesFile } from './config';
@@ -40,7 +40,7 @@ t.test('defaults', async (t) => {
     credentials: undefined,
     tls: undefined,
     headersTimeoutMs: 60_000,
-    workers: 1,
+    workers: availableParallelism(),
   });
 });
 

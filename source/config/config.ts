@@ -84,7 +84,7 @@ export const OPTIONS = {
   credentials: { alluxio: undefined, type: 'string', default: '', describe: 'Credentials file for --auth sigv4, one "ACCESS_KEY SECRET_KEY USER [admin]" per line; re-read on SIGHUP' },
   'tls-cert': { alluxio: undefined, type: 'string', default: '', describe: 'PEM certificate: serve HTTPS (with --tls-key)' },
   'tls-key': { alluxio: undefined, type: 'string', default: '', describe: 'PEM private key of --tls-cert' },
-  workers: { alluxio: undefined, type: 'number', default: 1, describe: 'Worker processes sharing the port (node:cluster); 0 means one per core' },
+  workers: { alluxio: undefined, type: 'number', default: 0, describe: 'Worker processes sharing the port (node:cluster); 0 means one per core' },
   'headers-timeout': { alluxio: undefined, type: 'string', default: '60sec', describe: 'Connections that have not sent their whole request headers within this long are closed' },
 } as const;
 

@@ -63,7 +63,8 @@ function removeStaleRunDirs(outDir: string): void {
 async function startAll(o: BenchOptions, programs: Programs, runDir: string, record: RunRecord): Promise<Server[]> {
   const servers: Server[] = [];
   const starters: Record<string, () => Promise<Server>> = {
-    sluice: () => startSluice(programs, join(runDir, 'sluice'), { nodeArgs: o.sluiceNodeArgs }),
+    // One process, like the peers; workload 7 measures --workers.
+    sluice: () => startSluice(programs, join(runDir, 'sluice'), { nodeArgs: o.sluiceNodeArgs, workers: 1 }),
     s3rver: () => startS3rver(programs, join(runDir, 's3rver')),
     nginx: () => startNginx(programs, join(runDir, 'nginx-root'), join(runDir, 'nginx-conf')),
   };
