@@ -1,7 +1,7 @@
 // Errors end to end: unknown sub-resources and methods are NotImplemented/MethodNotAllowed XML,
 // every response carries x-amz-request-id, every error body has Code, Message, Resource and
 // RequestId and no server detail, malformed HTTP gets an S3 error too, and the server survives it all.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { availableParallelism } from 'node:os';
 import t from 'tap';
@@ -184,4 +184,28 @@ t.test('clients that give up mid-transfer leave no open files behind', async (t)
   }
   t.ok(after <= before + 2, `open descriptors: ${before} before, ${after} after 30 aborted downloads, 30 aborted uploads, 30 failed HEADs`);
   t.equal((await s3(server, 'GET', '/leaks/big.bin', { headers: { Range: 'bytes=0-3' } })).body.length, 4, 'the server serves on');
+});
+
+t.test('bodies refused before they are read hold no memory afterwards', async (t) => {
+  const server = await startSluice();
+  t.teardown(() => server.stop());
+  await createBucket(server, 'exists');
+  const currentRss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))![1]) * 1024;
+  const body = Buffer.alloc(200 * 1024, 'r');
+  const refuse = async (): Promise<void> => {
+    for (let i = 0; i < 10; i++) {
+      const missing = await s3(server, 'PUT', `/missing-bucket/k${i}`, { body });
+      if (errorCode(missing) !== 'NoSuchBucket') throw new Error(`expected NoSuchBucket, got ${missing.status} ${missing.text}`);
+      const parent = await putObject(server, 'exists', 'file', 'x');
+      if (parent.status !== 200) throw new Error(`PUT exists/file: ${parent.status}`);
+      const underFile = await s3(server, 'PUT', `/exists/file/k${i}`, { body });
+      if (errorCode(underFile) !== 'ObjectParentIsFile') throw new Error(`expected ObjectParentIsFile, got ${underFile.status} ${underFile.text}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, refuse)); // warm up
+  const before = currentRss();
+  for (let round = 0; round < 10; round++) await Promise.all(Array.from({ length: 4 }, refuse));
+  const grown = (currentRss() - before) / 1e6;
+  t.ok(grown < 40, `800 refused 200 KB bodies: RSS grew ${grown.toFixed(1)} MB`);
+  t.equal((await s3(server, 'GET', '/exists/file')).text, 'x', 'the server serves on');
 });

@@ -1,7 +1,7 @@
 // Key and name safety end to end: `..`/`.` segments in every encoding, `//`, NUL, over-long keys,
 // absolute paths, symlinks pointing out of ROOT, keys that clash with the tree's shape. Each gets
 // a clear 4xx S3 error (never a 500), and nothing outside ROOT is ever read, listed or changed.
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { boto3, createBucket, errorCode, filesUnder, lastJson, putObject, rawExchange, s3, simpleAuth, startSluice, tempDir, xmlValues, type Sluice } from '../lib/harness';
@@ -163,6 +163,16 @@ t.test('symlinks inside ROOT that point outside it', async (t) => {
   t.same(xmlValues((await s3(server, 'GET', '/links?list-type=2&prefix=internal/')).text, 'Key'), []);
 
   t.equal(errorCode(await s3(server, 'GET', '/evil-bucket?list-type=2')), 'NoSuchBucket', 'a bucket that links out does not exist');
+  // Nor can a link in it lead back in: reading through it would bypass the real bucket's owner.
+  symlinkSync(join(server.root, 'links', 'real.txt'), join(outside.dir, 'back-in'));
+  for (const method of ['GET', 'HEAD']) {
+    const res = await s3(server, method, '/evil-bucket/back-in');
+    t.equal(res.status, 404, `${method} through a bucket that links out and back in: 404`);
+    if (method === 'GET') t.equal(errorCode(res), 'NoSuchBucket');
+  }
+  const copiedBack = await s3(server, 'PUT', '/links/back.txt', { headers: { 'x-amz-copy-source': '/evil-bucket/back-in' } });
+  t.equal(errorCode(copiedBack), 'NoSuchBucket', 'nor is it a copy source');
+  unlinkSync(join(outside.dir, 'back-in'));
   for (const bucket of ['evil-bucket:made', 'links:dirlink:made', 'links:internal:made']) {
     const res = await s3(server, 'PUT', `/${bucket}`);
     t.equal(res.status, 404, `no sub-directory bucket through a link out: ${bucket}`);

@@ -1,10 +1,14 @@
 // --workers N: N processes accept on one port and share nothing but ROOT. Every worker serves,
 // state written through one is seen through the others (objects, multipart uploads), a worker
-// that dies is replaced, and the workers go when their primary does.
-import { readdirSync, readFileSync } from 'node:fs';
+// that dies is replaced, the workers go when their primary does, a worker that cannot listen
+// stops the server, and SIGHUP reaches every worker.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import t from 'tap';
-import { createBucket, md5Hex, putObject, s3, simpleAuth, startSluice, waitFor, xmlValue, type RawResponse, type Sluice } from '../lib/harness';
+import { CLI, createBucket, md5Hex, putObject, run, s3, simpleAuth, startSluice, tempDir, waitFor, xmlValue, type RawResponse, type Sluice } from '../lib/harness';
 
 /** The pids of the processes whose parent is `pid`. */
 function childrenOf(pid: number): number[] {
@@ -51,6 +55,14 @@ function getOnNewConnection(server: Sluice, path: string): Promise<RawResponse> 
     req.on('error', reject);
     req.end();
   });
+}
+
+/** True once each worker has used CPU for a burst of requests on fresh connections. */
+async function bothServing(server: Sluice): Promise<boolean> {
+  const workers = childrenOf(server.process.pid!);
+  const before = workers.map(cpuTicks);
+  await Promise.all(Array.from({ length: 50 }, () => getOnNewConnection(server, '/')));
+  return workers.length === 2 && workers.every((pid, i) => cpuTicks(pid) > before[i]!);
 }
 
 t.test('two workers serve one port and one ROOT', async (t) => {
@@ -101,4 +113,45 @@ t.test('two workers serve one port and one ROOT', async (t) => {
   process.kill(primary, 'SIGKILL');
   await waitFor(() => remaining.every((pid) => !alive(pid)), 'the workers to exit');
   t.pass('no worker outlives the primary');
+});
+
+t.test('a port already taken stops the primary with an error, instead of forking forever', async (t) => {
+  const first = await startSluice({ args: ['--workers', '1'] });
+  t.teardown(() => first.stop());
+  const root = tempDir();
+  const child = spawn(process.execPath, [CLI, 'serve', '--root', root, '--host', '127.0.0.1', '--port', String(first.port), '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  t.equal(code, 1, 'exits with 1');
+  t.match(output, /EADDRINUSE/, 'says why');
+  t.ok((output.match(/starting another/g) ?? []).length === 0, 'without restarting workers that cannot listen');
+});
+
+t.test('SIGHUP to the primary reloads the credentials in every worker', async (t) => {
+  const credentials = join(tempDir(), 'credentials');
+  writeFileSync(credentials, 'AKALICE alice-secret alice\n');
+  const server = await startSluice({ args: ['--workers', '2', '--auth', 'sigv4', '--credentials', credentials] });
+  t.teardown(() => server.stop());
+  await waitFor(() => childrenOf(server.process.pid!).length === 2, 'two workers');
+  await waitFor(() => bothServing(server), 'both workers to serve');
+  writeFileSync(credentials, 'AKALICE alice-secret alice\nAKCAROL carol-secret carol\n');
+  server.process.kill('SIGHUP');
+  await waitFor(() => (server.output().match(/reloaded/g) ?? []).length === 2, 'both workers to reload');
+  // Eight separate boto3 clients, each on its own connection: both workers must know carol.
+  const script = `
+import boto3, json
+from botocore.config import Config
+codes = []
+for i in range(8):
+    s3 = boto3.client('s3', endpoint_url=${JSON.stringify(server.url)}, aws_access_key_id='AKCAROL', aws_secret_access_key='carol-secret',
+        region_name='us-east-1', config=Config(s3={'addressing_style': 'path'}, retries={'max_attempts': 1}))
+    codes.append(s3.list_buckets()['ResponseMetadata']['HTTPStatusCode'])
+print(json.dumps(codes))`;
+  const result = await run('python3', ['-c', script]);
+  t.equal(result.code, 0, result.stderr);
+  t.same(JSON.parse(result.stdout.trim()), Array(8).fill(200), 'carol is known to whichever worker answers');
+  t.ok(childrenOf(server.process.pid!).length === 2, 'the workers are still there');
 });

@@ -8,6 +8,7 @@ import { createS3Server, type S3Server } from '../http/server';
 import { Namespace } from '../namespace';
 import { startUploadCleaner } from '../namespace/upload-cleaner';
 import { UploadStore } from '../namespace/uploads';
+import { shareHashThreads } from '../streams/hash-pool';
 
 export interface Running {
   server: S3Server;
@@ -38,6 +39,7 @@ export function startCleaner(config: Config, namespace: Namespace): () => void {
 /** Opens ROOT and listens. `cleaner: false` in cluster workers, whose primary runs the one cleaner. */
 export async function serve(config: Config, { cleaner = true }: { cleaner?: boolean } = {}): Promise<Running> {
   const defaultUser = processUser();
+  shareHashThreads(config.workers);
   const namespace = await Namespace.open({
     root: config.root,
     defaultOwner: defaultUser,

@@ -1,7 +1,7 @@
 // Buckets: top-level directories of ROOT (or `a:b:c` sub-directories), each with a small record
 // under .sluice/buckets holding its owner, creation date and tags. A directory made by another
 // program is a bucket too, owned by the server's user.
-import { mkdir, readFile, readdir, rename, rmdir, stat, unlink, writeFile, realpath } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, realpath, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { S3Error } from '../http/errors';
 import type { Layout } from './layout';
@@ -60,6 +60,14 @@ export class BucketStore {
   /** As `require`, with the device the bucket's directory is on. */
   async requireWithDevice(bucket: BucketName): Promise<{ dir: string; device: number }> {
     const dir = this.directoryOf(bucket);
+    const segments = bucketSegments(bucket);
+    if (segments.length === 1) {
+      // A plain directory right under ROOT (whose own path is resolved at start) is inside it by
+      // construction: one lstat answers. Only a link needs resolving.
+      const own = await lstat(dir).catch(() => undefined);
+      if (own?.isDirectory()) return { dir, device: own.dev };
+      if (!own?.isSymbolicLink()) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+    }
     const stats = await stat(dir).catch(() => undefined);
     if (!stats?.isDirectory()) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
     const real = await realpath(dir).catch(() => undefined); // gone since the stat: no bucket

@@ -64,13 +64,14 @@ type Sidecar = FileSidecar | DirSidecar;
 /** How long the record of a replaced version outlives it (see `retire`). */
 const RETIRE_DELAY_MS = 5_000;
 
-/** Records kept in memory (the oldest go first), and the largest kept: a few MB at most. */
-const CACHED_RECORDS = 8192;
-const CACHED_RECORD_BYTES = 4096;
+/** Records kept in memory (the oldest go first), and the largest kept: 8 MB at most. */
+const CACHED_RECORDS = 4096;
+const CACHED_RECORD_BYTES = 2048;
 
 interface CachedRecord {
   ino: number;
   ctimeMs: number;
+  mtimeMs: number;
   size: number;
   record: Sidecar;
 }
@@ -97,12 +98,12 @@ export class MetadataStore {
       const cached = this.cache.get(path);
       if (cached) {
         // One stat instead of open, read and close. A record is rewritten only by a rename, so
-        // the same inode and change time mean the same content, whichever process wrote it.
+        // the same inode, size and times mean the same content, whichever process wrote it.
         const now = await stat(path);
-        if (now.ino === cached.ino && now.ctimeMs === cached.ctimeMs && now.size === cached.size) return cached.record;
+        if (now.ino === cached.ino && now.ctimeMs === cached.ctimeMs && now.mtimeMs === cached.mtimeMs && now.size === cached.size) return cached.record;
         this.cache.delete(path);
       }
-      const { text, ino, ctimeMs, size } = await readRecordFile(path);
+      const { text, ino, ctimeMs, mtimeMs, size } = await readRecordFile(path);
       let record: Sidecar | undefined;
       try {
         const parsed = JSON.parse(text) as Sidecar;
@@ -110,7 +111,7 @@ export class MetadataStore {
       } catch {
         return undefined; // a torn record (crash mid-write) counts as none
       }
-      if (record && size <= CACHED_RECORD_BYTES) this.remember(path, { ino, ctimeMs, size, record });
+      if (record && size <= CACHED_RECORD_BYTES) this.remember(path, { ino, ctimeMs, mtimeMs, size, record });
       return record;
     } catch (e) {
       this.cache.delete(path);
@@ -198,17 +199,17 @@ export class MetadataStore {
 }
 
 /** Reads a record and the identity of the file it came from (to check a cached copy against). */
-async function readRecordFile(path: string): Promise<{ text: string; ino: number; ctimeMs: number; size: number }> {
+async function readRecordFile(path: string): Promise<{ text: string; ino: number; ctimeMs: number; mtimeMs: number; size: number }> {
   const handle = await open(path, 'r');
   try {
-    const { ino, ctimeMs, size } = await handle.stat();
+    const { ino, ctimeMs, mtimeMs, size } = await handle.stat();
     let bytes = Buffer.allocUnsafe(Math.max(size + 1, 4096));
     let filled = 0;
     for (;;) {
       const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, null);
       filled += bytesRead;
       // A regular file reads short only at its end.
-      if (bytesRead === 0 || filled < bytes.length) return { text: bytes.toString('utf8', 0, filled), ino, ctimeMs, size };
+      if (bytesRead === 0 || filled < bytes.length) return { text: bytes.toString('utf8', 0, filled), ino, ctimeMs, mtimeMs, size };
       const larger = Buffer.allocUnsafe(bytes.length * 4);
       bytes.copy(larger);
       bytes = larger;

@@ -144,11 +144,13 @@ export class ObjectStore {
       await this.requireServable(path, key);
       return { info: await this.describeFolder(key, path) };
     }
-    // The bucket is looked at only when the object is missing or refused: a file that opens and
-    // resolves inside ROOT proves its bucket, and reads are the most frequent request.
+    // The bucket is checked while the object is opened, not before: reads are the most frequent
+    // request, and the two lookups overlap. Its answer is awaited before any other.
     const path = this.pathOf(this.buckets.directoryOf(bucket), key);
+    const bucketChecked = this.buckets.require(bucket);
+    bucketChecked.catch(() => undefined); // awaited on every path below
     const refuse = async (error: S3Error): Promise<never> => {
-      await this.buckets.require(bucket);
+      await bucketChecked;
       throw error;
     };
     for (let attempt = 0; ; attempt++) {
@@ -171,6 +173,8 @@ export class ObjectStore {
           await handle.close();
           continue;
         }
+        // A link can lead back into ROOT from a bucket that is not one (a directory outside it).
+        await bucketChecked;
         return { info, handle };
       } catch (e) {
         await handle.close();

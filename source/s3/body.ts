@@ -110,7 +110,11 @@ export function receiveBody(ctx: RequestContext): IncomingBody {
   };
   req.once('error', abort);
   req.once('close', abort);
-  (decoder ? pump(inlet, decoder, digest) : pump(inlet, digest)).catch(() => undefined); // the failure reaches the consumer through `digest`
+  (decoder ? pump(inlet, decoder, digest) : pump(inlet, digest)).catch(() => undefined);
+  // A handler that fails before reading the whole body leaves it unread: release its hashing.
+  ctx.res.once('close', () => {
+    if (!digest.readableEnded) digest.destroy();
+  }); // the failure reaches the consumer through `digest`
 
   return {
     source: digest,

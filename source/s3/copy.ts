@@ -63,6 +63,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
 
   const { info, handle } = await namespace.objects.open(source.bucket, source.key);
   let bytes: Readable | undefined; // once a stream reads the handle, the stream closes it
+  let digest: DigestStream | undefined;
   try {
     checkConditions(readConditions(ctx.req.headers, 'x-amz-copy-source-'), info, true);
     const sameObject = namespace.buckets.directoryOf(source.bucket) + '/' + source.key === namespace.buckets.directoryOf(bucket) + '/' + key;
@@ -88,20 +89,22 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     }
 
     if (isFolderKey(key) && info.size > 0) throw new S3Error('InvalidRequest', 'A key ending in "/" names a folder, which cannot hold data.');
-    const digest = new DigestStream({ expectedLength: info.size });
+    const hashed = (digest = new DigestStream({ expectedLength: info.size }));
     bytes = handle ? handle.createReadStream({ highWaterMark: FILE_IO_BYTES, autoClose: true }) : Readable.from([]);
-    const copying = pump(bytes, digest);
+    const copying = pump(bytes, hashed);
     copying.catch(() => undefined);
     const written = isFolderKey(key)
       ? await namespace.objects.createFolder(bucket, key, ctx.user, requestTags ?? info.tags)
-      : await namespace.objects.write(bucket, key, digest, ctx.user, async () => {
+      : await namespace.objects.write(bucket, key, hashed, ctx.user, async () => {
           await copying;
-          const { partSizes: _parts, checksum: _checksum, ...rest } = attributes(digest.md5Digest().toString('hex'));
+          const { partSizes: _parts, checksum: _checksum, ...rest } = attributes(hashed.md5Digest().toString('hex'));
           return rest;
         });
     sendCopyResult(ctx, written.etag, written.lastModified);
   } finally {
-    if (bytes) bytes.destroy(); // a no-op once it ended; releases the file if the copy failed early
+    // No-ops once they ended; a copy that failed early releases the file and the hashing.
+    digest?.destroy();
+    if (bytes) bytes.destroy();
     else await handle?.close();
   }
 }

@@ -121,26 +121,29 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<void> {
   const opened = await ctx.services.namespace.objects.open(source.bucket, source.key);
   let handle = opened.handle; // handed to the read stream, which closes it
   let bytes: Readable | undefined;
+  let digest: DigestStream | undefined;
   try {
     checkConditions(readConditions(ctx.req.headers, 'x-amz-copy-source-'), opened.info, true);
     const range = copySourceRange(headerValue(ctx.req.headers, 'x-amz-copy-source-range'), opened.info.size);
     const start = range?.start ?? 0;
     const length = range ? range.end - range.start + 1 : opened.info.size;
-    const digest = new DigestStream({ expectedLength: length });
+    const hashed = (digest = new DigestStream({ expectedLength: length }));
     if (handle && length > 0) {
       bytes = handle.createReadStream({ start, end: start + length - 1, highWaterMark: FILE_IO_BYTES, autoClose: true });
       handle = undefined;
     } else {
       bytes = Readable.from([]);
     }
-    pump(bytes, digest).catch(() => undefined); // a read failure reaches writePart through `digest`
-    const part = await uploadsOf(ctx).writePart(record, partNumber, digest, () => ({ md5: digest.md5Digest().toString('hex') }));
+    pump(bytes, hashed).catch(() => undefined); // a read failure reaches writePart through `hashed`
+    const part = await uploadsOf(ctx).writePart(record, partNumber, hashed, () => ({ md5: hashed.md5Digest().toString('hex') }));
     sendXml(ctx, 200, 'CopyPartResult', [
       ['LastModified', part.lastModified.toISOString()],
       ['ETag', `"${part.etag}"`],
     ]);
   } finally {
-    bytes?.destroy(); // a no-op once it ended; releases the file if the part failed early
+    // No-ops once they ended; a part that failed early releases the file and the hashing.
+    digest?.destroy();
+    bytes?.destroy();
     await handle?.close();
   }
 }

@@ -19,8 +19,10 @@ export interface DigestOptions {
 }
 
 export class DigestStream extends Transform {
+  private readonly algorithms: ChecksumAlgorithm[];
   private readonly inline: DigestSet | undefined;
-  private readonly offloaded: OffloadedHash | undefined;
+  /** Started with the first byte: a body never read holds no job. */
+  private offloaded: OffloadedHash | undefined;
   private readonly expectedLength: number | undefined;
   private digests: Digests | undefined;
   bytes = 0;
@@ -28,9 +30,8 @@ export class DigestStream extends Transform {
   constructor(options: DigestOptions = {}) {
     super({ highWaterMark: STAGE_BYTES });
     this.expectedLength = options.expectedLength;
-    const algorithms = options.checksums ?? [];
-    if (this.expectedLength !== undefined && this.expectedLength <= INLINE_LIMIT) this.inline = new DigestSet(algorithms);
-    else this.offloaded = hashPool.start(algorithms);
+    this.algorithms = options.checksums ?? [];
+    if (this.expectedLength !== undefined && this.expectedLength <= INLINE_LIMIT) this.inline = new DigestSet(this.algorithms);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -46,7 +47,8 @@ export class DigestStream extends Transform {
     }
     // The bytes go on downstream at once; only the next chunk waits for a busy worker.
     this.push(chunk);
-    const wait = this.offloaded!.update(chunk);
+    this.offloaded ??= hashPool.start(this.algorithms);
+    const wait = this.offloaded.update(chunk);
     if (wait) wait.then(() => callback(), callback);
     else callback();
   }
@@ -56,12 +58,12 @@ export class DigestStream extends Transform {
       callback(new S3Error('IncompleteBody', `The body has ${this.bytes} bytes; ${this.expectedLength} were announced.`));
       return;
     }
-    if (this.inline) {
-      this.digests = this.inline.digests();
+    if (!this.offloaded) {
+      this.digests = (this.inline ?? new DigestSet(this.algorithms)).digests();
       callback();
       return;
     }
-    this.offloaded!.finish().then((digests) => {
+    this.offloaded.finish().then((digests) => {
       this.digests = digests;
       callback();
     }, callback);

@@ -11,7 +11,7 @@ import type { Digests } from './checksums';
 
 /** Bytes copied per message to a worker. */
 const BATCH_BYTES = 256 * 1024;
-/** Batches of one job handed over and not yet hashed, before its writer must wait. */
+/** Batches of one job handed over and not yet hashed, before its writer must wait (checked after each chunk, so a chunk may add one or two more). */
 const MAX_IN_FLIGHT = 3;
 
 export type HashRequest =
@@ -65,8 +65,16 @@ class HashThread {
 export class HashPool {
   private readonly threads: HashThread[] = [];
   private nextJob = 1;
+  private size = 1;
 
-  constructor(private readonly size: number) {}
+  constructor(size: number) {
+    this.resize(size);
+  }
+
+  /** Sets how many threads may be started (those already running stay). */
+  resize(size: number): void {
+    this.size = Math.max(1, size);
+  }
 
   /** Starts hashing a body in a worker (started on first use; the least busy one). */
   start(algorithms: readonly ChecksumAlgorithm[]): OffloadedHash {
@@ -161,5 +169,10 @@ export class OffloadedHash {
   }
 }
 
-/** The process's hash workers: one per core but the event loop's. */
-export const hashPool = new HashPool(Math.max(1, availableParallelism() - 1));
+/** The process's hash threads: by default one per core but the event loop's (see `resize`). */
+export const hashPool = new HashPool(availableParallelism() - 1);
+
+/** With N processes serving (--workers), each gets its share of the cores for hashing. */
+export function shareHashThreads(processes: number): void {
+  hashPool.resize(Math.floor(availableParallelism() / processes) - 1);
+}
