@@ -9,7 +9,7 @@ import { ObjectStore } from './objects';
 import { sweepTempFiles } from './tmp';
 
 export { KeyWalker, compareKeys, type WalkEntry } from './listing';
-export { attributesOf, type ObjectInfo } from './objects';
+export { attributesOf, type ObjectInfo } from './object-info';
 export type { BucketInfo } from './buckets';
 export * from './names';
 export type { ObjectAttributes, ContentHeaders, Tag, ChecksumAlgorithm } from './metadata';

@@ -1,33 +1,19 @@
 // Objects: plain files at their key's path. Writes stream into a temp file that is renamed into
 // place; reads open the file once and describe exactly the version they opened.
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { constants as fsConstants, createWriteStream, type BigIntStats, type WriteStream } from 'node:fs';
 import { lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type * as MimeTypes from 'mime-types';
 import { S3Error } from '../http/errors';
 import { pump } from '../streams/pump';
 import type { BucketStore } from './buckets';
 import type { Layout } from './layout';
 import type { MetadataStore, ObjectAttributes } from './metadata';
+import { attributesOf, contentTypeOf, describeRecorded, EMPTY_MD5, foreignETag, type ObjectInfo } from './object-info';
 import { isFolderKey, keySegments, type BucketName, type ObjectKey } from './names';
 import { HIDDEN_TEMP_PREFIX, tempName } from './tmp';
 import { FILE_IO_BYTES } from '../streams/buffer-sizes';
-
-/** The MD5 of zero bytes: the true ETag of a folder object. */
-const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
-
-export interface ObjectInfo extends ObjectAttributes {
-  key: ObjectKey;
-  size: number;
-  lastModified: Date;
-  /** True when sluice has no record for this version (written by another program). */
-  foreign: boolean;
-  isFolder: boolean;
-  stats: BigIntStats;
-}
 
 export interface OpenObject {
   info: ObjectInfo;
@@ -41,14 +27,6 @@ export interface StoreOptions {
 }
 
 const isCode = (e: unknown, ...codes: string[]): boolean => codes.includes((e as NodeJS.ErrnoException)?.code ?? '');
-
-/**
- * A stable tag for a file sluice did not write: it changes whenever the file does, and its `-1`
- * suffix tells clients (rclone, the SDKs) that it is not the MD5 of the content.
- */
-export function foreignETag(stats: BigIntStats): string {
-  return `${createHash('md5').update(`${stats.ino}:${stats.size}:${stats.mtimeNs}`).digest('hex')}-1`;
-}
 
 export class ObjectStore {
   constructor(
@@ -406,31 +384,6 @@ async function fillFile(path: string, fill: FileFiller, fsync: boolean): Promise
   } finally {
     await handle.close();
   }
-}
-
-// The type table is loaded when a file without a record is first described: idle, it is a few MB.
-let mimeTypes: typeof MimeTypes | undefined;
-
-/** The content type of a file sluice has no record for, from its name. */
-function contentTypeOf(key: ObjectKey): string {
-  mimeTypes ??= require('mime-types') as typeof MimeTypes;
-  return mimeTypes.lookup(key) || 'application/octet-stream';
-}
-
-/** Describes a file version sluice recorded `attributes` for. */
-function describeRecorded(key: ObjectKey, stats: BigIntStats, attributes: ObjectAttributes): ObjectInfo {
-  // Field by field, not by spreading the record: a fixed shape is much cheaper on every read.
-  const { etag, headers, userMeta, tags, owner, partSizes, checksum } = attributes;
-  const info: ObjectInfo = { key, size: Number(stats.size), lastModified: new Date(Number(stats.mtimeNs / 1_000_000n)), isFolder: false, stats, foreign: false, etag, headers, userMeta, tags, owner };
-  if (partSizes) info.partSizes = partSizes;
-  if (checksum) info.checksum = checksum;
-  return info;
-}
-
-/** The recordable part of an object's description. */
-export function attributesOf(info: ObjectInfo): ObjectAttributes {
-  const { etag, headers, userMeta, tags, owner, partSizes, checksum } = info;
-  return { etag, headers, userMeta, tags, owner, ...(partSizes ? { partSizes } : {}), ...(checksum ? { checksum } : {}) };
 }
 
 async function syncDirectory(dir: string): Promise<void> {

@@ -1,0 +1,53 @@
+// What S3 says about one version of an object: its recorded attributes, or for a file another
+// program wrote, the defaults sluice derives from the file itself.
+import { createHash } from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
+import type * as MimeTypes from 'mime-types';
+import type { ObjectAttributes } from './metadata';
+import type { ObjectKey } from './names';
+
+/** The MD5 of zero bytes: the true ETag of a folder object. */
+export const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
+
+export interface ObjectInfo extends ObjectAttributes {
+  key: ObjectKey;
+  size: number;
+  lastModified: Date;
+  /** True when sluice has no record for this version (written by another program). */
+  foreign: boolean;
+  isFolder: boolean;
+  stats: BigIntStats;
+}
+
+/**
+ * A stable tag for a file sluice did not write: it changes whenever the file does, and its `-1`
+ * suffix tells clients (rclone, the SDKs) that it is not the MD5 of the content.
+ */
+export function foreignETag(stats: BigIntStats): string {
+  return `${createHash('md5').update(`${stats.ino}:${stats.size}:${stats.mtimeNs}`).digest('hex')}-1`;
+}
+
+// The type table is loaded when a file without a record is first described: idle, it is a few MB.
+let mimeTypes: typeof MimeTypes | undefined;
+
+/** The content type of a file sluice has no record for, from its name. */
+export function contentTypeOf(key: ObjectKey): string {
+  mimeTypes ??= require('mime-types') as typeof MimeTypes;
+  return mimeTypes.lookup(key) || 'application/octet-stream';
+}
+
+/** Describes a file version sluice recorded `attributes` for. */
+export function describeRecorded(key: ObjectKey, stats: BigIntStats, attributes: ObjectAttributes): ObjectInfo {
+  // Field by field, not by spreading the record: a fixed shape is much cheaper on every read.
+  const { etag, headers, userMeta, tags, owner, partSizes, checksum } = attributes;
+  const info: ObjectInfo = { key, size: Number(stats.size), lastModified: new Date(Number(stats.mtimeNs / 1_000_000n)), isFolder: false, stats, foreign: false, etag, headers, userMeta, tags, owner };
+  if (partSizes) info.partSizes = partSizes;
+  if (checksum) info.checksum = checksum;
+  return info;
+}
+
+/** The recordable part of an object's description. */
+export function attributesOf(info: ObjectInfo): ObjectAttributes {
+  const { etag, headers, userMeta, tags, owner, partSizes, checksum } = info;
+  return { etag, headers, userMeta, tags, owner, ...(partSizes ? { partSizes } : {}), ...(checksum ? { checksum } : {}) };
+}
