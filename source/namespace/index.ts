@@ -10,6 +10,7 @@ import { sweepTempFiles } from './tmp';
 
 export { KeyWalker, compareKeys, type WalkEntry } from './listing';
 export { attributesOf, type ObjectInfo } from './object-info';
+export type { WriteCondition } from './objects';
 export type { BucketInfo } from './buckets';
 export * from './names';
 export type { ObjectAttributes, ContentHeaders, Tag, ChecksumAlgorithm } from './metadata';

@@ -2,7 +2,7 @@
 // place; reads open the file once and describe exactly the version they opened.
 import { once } from 'node:events';
 import { constants as fsConstants, createWriteStream, type BigIntStats, type WriteStream } from 'node:fs';
-import { lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../http/errors';
@@ -18,6 +18,14 @@ import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 export interface OpenObject {
   info: ObjectInfo;
   handle: FileHandle;
+}
+
+/** A conditional write (S3's If-None-Match / If-Match on PutObject), decided at the rename. */
+export interface WriteCondition {
+  /** Only if no object has the key (If-None-Match: *): checked and created in one step. */
+  createOnly?: boolean;
+  /** Throws (PreconditionFailed, NoSuchKey) unless the object being replaced is acceptable. */
+  check?: (current: ObjectInfo | undefined) => void;
 }
 
 export interface StoreOptions {
@@ -224,6 +232,7 @@ export class ObjectStore {
     source: Readable | FileFiller,
     owner: string,
     finish: () => ObjectAttributes | Promise<ObjectAttributes>,
+    condition: WriteCondition = {},
   ): Promise<ObjectInfo> {
     const { dir: bucketDir, device: bucketDevice } = await this.buckets.requireWithDevice(bucket);
     const segments = keySegments(key);
@@ -247,7 +256,7 @@ export class ObjectStore {
       const stats = await stat(temp, { bigint: true });
       await this.metadata.writeFile(stats, attributes, false);
       recorded = stats;
-      const previous = await this.moveIntoPlace(temp, target, bucketDir, key, segments, owner, (dir) => (parent = dir));
+      const previous = await this.moveIntoPlace(temp, target, bucketDir, key, segments, owner, (dir) => (parent = dir), condition);
       if (previous !== undefined) this.metadata.retire(previous);
       if (this.options.fsync) await syncDirectory(parent);
       return describeRecorded(key, stats, attributes);
@@ -273,13 +282,20 @@ export class ObjectStore {
     segments: string[],
     owner: string,
     parentChanged: (dir: string) => void,
+    condition: WriteCondition,
   ): Promise<BigIntStats | undefined> {
     for (let attempt = 0; ; attempt++) {
       const previous = await lstat(target, { bigint: true }).catch(() => undefined);
       try {
+        if (condition.check) condition.check(previous?.isFile() ? await this.describe(key, previous) : undefined);
+        if (condition.createOnly) {
+          await this.createOnly(temp, target, previous, key);
+          return undefined;
+        }
         await rename(temp, target);
         return previous?.isFile() ? previous : undefined;
       } catch (e) {
+        if (e instanceof S3Error) throw e;
         if (isCode(e, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) {
           throw new S3Error('ExistingObjectIsDirectory', `Object "${key}" cannot be written: the key is a directory that holds other objects.`, { Key: key });
         }
@@ -291,6 +307,29 @@ export class ObjectStore {
         throw e;
       }
     }
+  }
+
+  /**
+   * Puts the temp file at `target` only if nothing is there. A hard link fails if the name exists,
+   * so the test and the creation are one step; where links are not supported, a check then a rename.
+   */
+  private async createOnly(temp: string, target: string, previous: BigIntStats | undefined, key: ObjectKey): Promise<void> {
+    const exists = (): S3Error => new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
+    if (previous?.isFile()) throw exists();
+    try {
+      await link(temp, target);
+    } catch (e) {
+      if (isCode(e, 'EEXIST')) {
+        const now = await lstat(target).catch(() => undefined);
+        if (now?.isDirectory()) throw new S3Error('ExistingObjectIsDirectory', `Object "${key}" cannot be written: the key is a directory that holds other objects.`, { Key: key });
+        throw exists();
+      }
+      if (!isCode(e, 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK')) throw e;
+      if (await lstat(target).catch(() => undefined)) throw exists();
+      await rename(temp, target);
+      return;
+    }
+    await unlink(temp);
   }
 
   /** Creates (or re-marks) a folder object `dir/`: a directory on disk. */

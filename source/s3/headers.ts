@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { S3Error } from '../http/errors';
 import { setSafeHeader } from '../http/respond';
-import type { ContentHeaders, ObjectInfo } from '../namespace';
+import type { ContentHeaders, ObjectInfo, WriteCondition } from '../namespace';
 
 const CONTENT_HEADERS: [keyof ContentHeaders, string][] = [
   ['contentType', 'content-type'],
@@ -82,6 +82,27 @@ function etagMatches(list: string, etag: string): boolean {
     const tag = item.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
     return tag === '*' || tag === etag;
   });
+}
+
+/**
+ * S3's conditional writes (PutObject, CompleteMultipartUpload): If-None-Match: * creates only,
+ * If-Match replaces only the version with that ETag (NoSuchKey when there is none).
+ */
+export function writeCondition(headers: IncomingHttpHeaders): WriteCondition {
+  const ifNoneMatch = headerValue(headers, 'if-none-match');
+  const ifMatch = headerValue(headers, 'if-match');
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
+    throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'If-None-Match' });
+  }
+  const condition: WriteCondition = {};
+  if (ifNoneMatch !== undefined) condition.createOnly = true;
+  if (ifMatch !== undefined) {
+    condition.check = (current) => {
+      if (!current) throw new S3Error('NoSuchKey');
+      if (!etagMatches(ifMatch, current.etag)) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+    };
+  }
+  return condition;
 }
 
 export interface Conditions {

@@ -6,7 +6,7 @@ import { sendEmpty, setSafeHeader } from '../http/respond';
 import { isFolderKey, type ObjectInfo } from '../namespace';
 import { sendFileRange } from '../streams/send-file';
 import { receiveBody } from './body';
-import { checkConditions, headerValue, parseContentHeaders, parseRange, parseUserMetadata, readConditions, setObjectHeaders } from './headers';
+import { checkConditions, headerValue, parseContentHeaders, parseRange, parseUserMetadata, readConditions, setObjectHeaders, writeCondition } from './headers';
 import { parseTaggingHeader } from './tagging';
 import { bucketOf, keyOf } from './target';
 
@@ -29,6 +29,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   const headers = parseContentHeaders(ctx.req.headers);
   const userMeta = parseUserMetadata(ctx.req.headers, config.metadataMaxSize);
   const tags = parseTaggingHeader(headerValue(ctx.req.headers, 'x-amz-tagging'), config.taggingRestrictions);
+  const condition = writeCondition(ctx.req.headers);
   const body = receiveBody(ctx);
 
   if (isFolderKey(key)) {
@@ -54,7 +55,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
       owner: ctx.user,
       ...(verified.checksum ? { checksum: verified.checksum } : {}),
     };
-  });
+  }, condition);
   sendEmpty(ctx, 200, { ETag: `"${info.etag}"`, ...(checksumHeader ? { [checksumHeader[0]]: checksumHeader[1] } : {}) });
 }
 
