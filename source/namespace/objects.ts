@@ -2,7 +2,7 @@
 // place; reads open the file once and describe exactly the version they opened.
 import { once } from 'node:events';
 import { constants as fsConstants, createWriteStream, type BigIntStats, type WriteStream } from 'node:fs';
-import { link, lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../http/errors';
@@ -10,6 +10,7 @@ import { pump } from '../streams/pump';
 import type { BucketStore } from './buckets';
 import type { Layout } from './layout';
 import type { MetadataStore, ObjectAttributes } from './metadata';
+import { createOnly, fillFile, isCode, syncDirectory, type FileFiller } from './file-steps';
 import { attributesOf, contentTypeOf, describeRecorded, EMPTY_MD5, foreignETag, type ObjectInfo } from './object-info';
 import { isFolderKey, keySegments, type BucketName, type ObjectKey } from './names';
 import { HIDDEN_TEMP_PREFIX, tempName } from './tmp';
@@ -33,8 +34,6 @@ export interface StoreOptions {
   fsync: boolean;
   defaultOwner: string;
 }
-
-const isCode = (e: unknown, ...codes: string[]): boolean => codes.includes((e as NodeJS.ErrnoException)?.code ?? '');
 
 export class ObjectStore {
   constructor(
@@ -289,7 +288,7 @@ export class ObjectStore {
       try {
         if (condition.check) condition.check(previous?.isFile() ? await this.describe(key, previous) : undefined);
         if (condition.createOnly) {
-          await this.createOnly(temp, target, previous, key);
+          await createOnly(temp, target, previous, key);
           return undefined;
         }
         await rename(temp, target);
@@ -307,29 +306,6 @@ export class ObjectStore {
         throw e;
       }
     }
-  }
-
-  /**
-   * Puts the temp file at `target` only if nothing is there. A hard link fails if the name exists,
-   * so the test and the creation are one step; where links are not supported, a check then a rename.
-   */
-  private async createOnly(temp: string, target: string, previous: BigIntStats | undefined, key: ObjectKey): Promise<void> {
-    const exists = (): S3Error => new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
-    if (previous?.isFile()) throw exists();
-    try {
-      await link(temp, target);
-    } catch (e) {
-      if (isCode(e, 'EEXIST')) {
-        const now = await lstat(target).catch(() => undefined);
-        if (now?.isDirectory()) throw new S3Error('ExistingObjectIsDirectory', `Object "${key}" cannot be written: the key is a directory that holds other objects.`, { Key: key });
-        throw exists();
-      }
-      if (!isCode(e, 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK')) throw e;
-      if (await lstat(target).catch(() => undefined)) throw exists();
-      await rename(temp, target);
-      return;
-    }
-    await unlink(temp);
   }
 
   /** Creates (or re-marks) a folder object `dir/`: a directory on disk. */
@@ -406,30 +382,5 @@ export class ObjectStore {
       await this.metadata.remove(stats);
       dir = dirname(dir);
     }
-  }
-}
-
-/**
- * Writes a new file's bytes some other way than through a stream: given the open descriptor of
- * the temp file, it fills it (CompleteMultipartUpload hands it to a kernel-side copy).
- */
-export type FileFiller = (fd: number) => Promise<void>;
-
-async function fillFile(path: string, fill: FileFiller, fsync: boolean): Promise<void> {
-  const handle = await open(path, 'wx', 0o644);
-  try {
-    await fill(handle.fd);
-    if (fsync) await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

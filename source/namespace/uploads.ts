@@ -23,6 +23,7 @@ import type { Layout } from './layout';
 import type { ChecksumAlgorithm, ContentHeaders, Tag } from './metadata';
 import { compareKeys } from './listing';
 import type { BucketName, ObjectKey } from './names';
+import { isCode } from './file-steps';
 import { uniqueSuffix, tempName } from './tmp';
 import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 
@@ -91,7 +92,6 @@ function initiationOrder(record: UploadRecord): number {
   return record.initiatedUs ?? Date.parse(record.initiated) * 1000;
 }
 
-const isCode = (e: unknown, ...codes: string[]): boolean => codes.includes((e as NodeJS.ErrnoException)?.code ?? '');
 
 function noSuchUpload(uploadId: string): S3Error {
   return new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });

@@ -15,7 +15,7 @@ import { errorDocument } from '../http/respond';
 import { xmlDocument, type XmlNode } from '../http/xml';
 import { CHECKSUM_ALGORITHMS, type BucketName, type ChecksumAlgorithm, type Namespace, type ObjectKey } from '../namespace';
 import type { ClaimedUpload, CompletedUpload, PartInfo } from '../namespace/uploads';
-import type { FileFiller } from '../namespace/objects';
+import type { FileFiller } from '../namespace/file-steps';
 import { MAX_PARTS, uploadIdOf, uploadsOf } from './multipart';
 import { bucketOf, keyOf } from './target';
 
