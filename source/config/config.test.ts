@@ -40,6 +40,7 @@ t.test('defaults', async (t) => {
     credentials: undefined,
     tls: undefined,
     headersTimeoutMs: 60_000,
+    bodyTimeoutMs: 20_000,
     workers: availableParallelism(),
   });
 });

@@ -49,6 +49,7 @@ export interface Config {
   tls: { cert: string; key: string } | undefined;
   /** A client must have sent its request headers within this long (slow-header clients). */
   headersTimeoutMs: number;
+  bodyTimeoutMs: number;
   /** Processes serving (node:cluster); they share nothing but ROOT. */
   workers: number;
 }
@@ -86,6 +87,7 @@ export const OPTIONS = {
   'tls-key': { alluxio: undefined, type: 'string', default: '', describe: 'PEM private key of --tls-cert' },
   workers: { alluxio: undefined, type: 'number', default: 0, describe: 'Worker processes sharing the port (node:cluster); 0 means one per core' },
   'headers-timeout': { alluxio: undefined, type: 'string', default: '60sec', describe: 'Connections that have not sent their whole request headers within this long are closed' },
+  'body-timeout': { alluxio: undefined, type: 'string', default: '20sec', describe: 'A request body that sends nothing for this long (while sluice is ready for it) fails with RequestTimeout' },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -176,6 +178,7 @@ export function buildConfig(raw: RawOptions): Config {
     fsync: asBoolean(get('fsync'), 'fsync'),
     ...authAndTls(get),
     headersTimeoutMs: wrap('headers-timeout', () => parseDuration(String(get('headers-timeout')))),
+    bodyTimeoutMs: wrap('body-timeout', () => parseDuration(String(get('body-timeout')))),
     workers: asInteger(get('workers'), 'workers', 0, 256) || availableParallelism(),
   };
 }

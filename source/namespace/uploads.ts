@@ -92,7 +92,6 @@ function initiationOrder(record: UploadRecord): number {
   return record.initiatedUs ?? Date.parse(record.initiated) * 1000;
 }
 
-
 function noSuchUpload(uploadId: string): S3Error {
   return new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
 }

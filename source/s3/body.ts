@@ -1,6 +1,7 @@
 // Receiving a request body: aws-chunked decoding, byte counting and every digest a client can
 // announce (Content-MD5, x-amz-checksum-*, a trailer checksum, x-amz-content-sha256), verified
 // once the last byte is in.
+import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import type { RequestContext } from '../http/context';
 import { S3Error } from '../http/errors';
@@ -61,6 +62,26 @@ function announcedChecksum(ctx: RequestContext): { algorithm: ChecksumAlgorithm;
 }
 
 /**
+ * Fails the body with RequestTimeout (as S3 does) when the client sends nothing for `timeoutMs`
+ * while sluice is ready for more; a body paused by backpressure (a slow disk) is not stalled.
+ */
+function watchForStall(req: IncomingMessage, inlet: PassThrough, timeoutMs: number): void {
+  if (req.complete) return;
+  const timer = setTimeout(() => {
+    if (req.complete || inlet.destroyed) return;
+    if (req.isPaused() || inlet.writableNeedDrain) {
+      timer.refresh();
+      return;
+    }
+    inlet.destroy(new S3Error('RequestTimeout', `The body sent nothing for ${timeoutMs / 1000} s.`));
+  }, timeoutMs);
+  timer.unref();
+  req.on('data', () => timer.refresh());
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+}
+
+/**
  * Prepares to receive a body. Everything that can be checked from the headers is checked before
  * a byte is read, so a bad request fails without writing anything.
  */
@@ -110,6 +131,7 @@ export function receiveBody(ctx: RequestContext): IncomingBody {
   };
   req.once('error', abort);
   req.once('close', abort);
+  watchForStall(req, inlet, ctx.services.config.bodyTimeoutMs);
   (decoder ? pump(inlet, decoder, digest) : pump(inlet, digest)).catch(() => undefined);
   // A handler that fails before reading the whole body leaves it unread: release its hashing.
   ctx.res.once('close', () => {
