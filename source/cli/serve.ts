@@ -51,7 +51,7 @@ export async function serve(config: Config, { cleaner = true }: { cleaner?: bool
     process.on('SIGHUP', () => {
       try {
         auth.credentials.reload();
-        process.stdout.write(`sluice: reloaded ${config.credentials}\n`);
+        process.stdout.write(`sluice: reloaded ${config.credentials} (process ${process.pid})\n`);
       } catch (e) {
         process.stderr.write(`sluice: kept the previous credentials: ${(e as Error).message}\n`);
       }

@@ -2,10 +2,10 @@
 // read under a size bound, parsed strictly with sax, no DOCTYPE, no entities, into a tiny tree.
 import type { IncomingMessage } from 'node:http';
 import type * as Sax from 'sax';
+import { S3Error } from './errors';
 
 // Loaded on the first XML body: most servers rarely see one, and the parser costs memory idle.
 let sax: typeof Sax | undefined;
-import { S3Error } from './errors';
 
 export interface XmlElement {
   name: string;

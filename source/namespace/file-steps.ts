@@ -7,6 +7,11 @@ import type { ObjectKey } from './names';
 
 export const isCode = (e: unknown, ...codes: string[]): boolean => codes.includes((e as NodeJS.ErrnoException)?.code ?? '');
 
+/** A write whose key names a directory holding other objects. */
+export function existingDirectory(key: ObjectKey): S3Error {
+  return new S3Error('ExistingObjectIsDirectory', `Object "${key}" cannot be written: the key is a directory that holds other objects.`, { Key: key });
+}
+
 /**
  * Puts the temp file at `target` only if nothing is there. A hard link fails if the name exists,
  * so the test and the creation are one step; where links are not supported, a check then a rename.
@@ -19,7 +24,7 @@ export async function createOnly(temp: string, target: string, previous: BigIntS
   } catch (e) {
     if (isCode(e, 'EEXIST')) {
       const now = await lstat(target).catch(() => undefined);
-      if (now?.isDirectory()) throw new S3Error('ExistingObjectIsDirectory', `Object "${key}" cannot be written: the key is a directory that holds other objects.`, { Key: key });
+      if (now?.isDirectory()) throw existingDirectory(key);
       throw exists();
     }
     if (!isCode(e, 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK')) throw e;

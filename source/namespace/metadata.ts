@@ -6,6 +6,7 @@ import type { BigIntStats } from 'node:fs';
 import { open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Layout } from './layout';
+import { readAt } from '../streams/read-at';
 import { uniqueSuffix } from './tmp';
 
 export interface ContentHeaders {
@@ -198,22 +199,18 @@ export class MetadataStore {
   }
 }
 
-/** Reads a record and the identity of the file it came from (to check a cached copy against). */
+/**
+ * Reads a record and the identity of the file it came from (to check a cached copy against). A
+ * record is whole before anyone looks for it (renamed into place, or written before the version it
+ * describes is), so its size sizes the read.
+ */
 async function readRecordFile(path: string): Promise<{ text: string; ino: number; ctimeMs: number; mtimeMs: number; size: number }> {
   const handle = await open(path, 'r');
   try {
     const { ino, ctimeMs, mtimeMs, size } = await handle.stat();
-    let bytes = Buffer.allocUnsafe(Math.max(size + 1, 4096));
-    let filled = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, null);
-      filled += bytesRead;
-      // A regular file reads short only at its end.
-      if (bytesRead === 0 || filled < bytes.length) return { text: bytes.toString('utf8', 0, filled), ino, ctimeMs, mtimeMs, size };
-      const larger = Buffer.allocUnsafe(bytes.length * 4);
-      bytes.copy(larger);
-      bytes = larger;
-    }
+    const bytes = Buffer.allocUnsafe(size);
+    const read = await readAt(handle, bytes, 0);
+    return { text: bytes.toString('utf8', 0, read), ino, ctimeMs, mtimeMs, size };
   } finally {
     await handle.close();
   }

@@ -6,15 +6,15 @@ import { lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, type FileHan
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../http/errors';
+import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 import { pump } from '../streams/pump';
 import type { BucketStore } from './buckets';
+import { createOnly, existingDirectory, fillFile, isCode, syncDirectory, type FileFiller } from './file-steps';
 import type { Layout } from './layout';
 import type { MetadataStore, ObjectAttributes } from './metadata';
-import { createOnly, fillFile, isCode, syncDirectory, type FileFiller } from './file-steps';
-import { attributesOf, contentTypeOf, describeRecorded, EMPTY_MD5, foreignETag, type ObjectInfo } from './object-info';
 import { isFolderKey, keySegments, type BucketName, type ObjectKey } from './names';
+import { attributesOf, contentTypeOf, describeRecorded, EMPTY_MD5, foreignETag, type ObjectInfo } from './object-info';
 import { HIDDEN_TEMP_PREFIX, tempName } from './tmp';
-import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 
 export interface OpenObject {
   info: ObjectInfo;
@@ -296,7 +296,7 @@ export class ObjectStore {
       } catch (e) {
         if (e instanceof S3Error) throw e;
         if (isCode(e, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) {
-          throw new S3Error('ExistingObjectIsDirectory', `Object "${key}" cannot be written: the key is a directory that holds other objects.`, { Key: key });
+          throw existingDirectory(key);
         }
         // A concurrent delete removed an empty parent between mkdir and rename: make it again.
         if (isCode(e, 'ENOENT') && attempt < 5) {

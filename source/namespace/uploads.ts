@@ -18,14 +18,14 @@ import { mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile }
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error } from '../http/errors';
-import { pump } from '../streams/pump';
-import type { Layout } from './layout';
-import type { ChecksumAlgorithm, ContentHeaders, Tag } from './metadata';
-import { compareKeys } from './listing';
-import type { BucketName, ObjectKey } from './names';
-import { isCode } from './file-steps';
-import { uniqueSuffix, tempName } from './tmp';
 import { FILE_IO_BYTES } from '../streams/buffer-sizes';
+import { pump } from '../streams/pump';
+import { isCode } from './file-steps';
+import type { Layout } from './layout';
+import { compareKeys } from './listing';
+import type { ChecksumAlgorithm, ContentHeaders, Tag } from './metadata';
+import type { BucketName, ObjectKey } from './names';
+import { uniqueSuffix, tempName } from './tmp';
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PART_NAME = /^(\d{1,5})\.([0-9a-f]{32})(?:\.([a-z0-9]+)\.([A-Za-z0-9_-]+))?$/;

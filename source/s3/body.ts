@@ -8,9 +8,9 @@ import { S3Error } from '../http/errors';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../namespace';
 import { ChunkSignatureVerifier } from '../auth/chunk-signatures';
 import { AwsChunkedDecoder } from '../streams/aws-chunked';
+import { STAGE_BYTES } from '../streams/buffer-sizes';
 import { DigestStream } from '../streams/digest';
 import { pump } from '../streams/pump';
-import { STAGE_BYTES } from '../streams/buffer-sizes';
 
 const CHECKSUM_BYTES: Record<ChecksumAlgorithm, number> = { crc32: 4, crc32c: 4, crc64nvme: 8, sha1: 20, sha256: 32 };
 
@@ -132,11 +132,12 @@ export function receiveBody(ctx: RequestContext): IncomingBody {
   req.once('error', abort);
   req.once('close', abort);
   watchForStall(req, inlet, ctx.services.config.bodyTimeoutMs);
+  // A failure reaches the consumer through `digest`.
   (decoder ? pump(inlet, decoder, digest) : pump(inlet, digest)).catch(() => undefined);
   // A handler that fails before reading the whole body leaves it unread: release its hashing.
   ctx.res.once('close', () => {
     if (!digest.readableEnded) digest.destroy();
-  }); // the failure reaches the consumer through `digest`
+  });
 
   return {
     source: digest,

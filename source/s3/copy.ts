@@ -6,12 +6,12 @@ import type { RequestContext } from '../http/context';
 import { S3Error } from '../http/errors';
 import { sendXml } from '../http/respond';
 import { attributesOf, isFolderKey, parseBucketName, parseObjectKey, type BucketName, type ObjectAttributes, type ObjectKey } from '../namespace';
+import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 import { DigestStream } from '../streams/digest';
 import { pump } from '../streams/pump';
 import { checkConditions, headerValue, parseContentHeaders, parseUserMetadata, readConditions } from './headers';
 import { parseTaggingHeader } from './tagging';
 import { bucketOf, keyOf } from './target';
-import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 
 export interface CopySource {
   bucket: BucketName;
@@ -89,7 +89,8 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     }
 
     if (isFolderKey(key) && info.size > 0) throw new S3Error('InvalidRequest', 'A key ending in "/" names a folder, which cannot hold data.');
-    const hashed = (digest = new DigestStream({ expectedLength: info.size }));
+    const hashed = new DigestStream({ expectedLength: info.size });
+    digest = hashed; // released in `finally` if the copy fails before it is read
     bytes = handle ? handle.createReadStream({ highWaterMark: FILE_IO_BYTES, autoClose: true }) : Readable.from([]);
     const copying = pump(bytes, hashed);
     copying.catch(() => undefined);

@@ -7,6 +7,7 @@ import { sendEmpty, sendXml } from '../http/respond';
 import type { XmlNode } from '../http/xml';
 import { CHECKSUM_ALGORITHMS, compareKeys, isFolderKey, type ChecksumAlgorithm, type Namespace } from '../namespace';
 import { UploadStore, type PartInfo, type UploadRecord } from '../namespace/uploads';
+import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 import { DigestStream } from '../streams/digest';
 import { pump } from '../streams/pump';
 import { receiveBody } from './body';
@@ -15,7 +16,6 @@ import { checkConditions, headerValue, parseContentHeaders, parseUserMetadata, r
 import { urlEncodeKey } from './listing';
 import { parseTaggingHeader } from './tagging';
 import { bucketOf, keyOf } from './target';
-import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 
 export const MAX_PARTS = 10000;
 
@@ -127,7 +127,8 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<void> {
     const range = copySourceRange(headerValue(ctx.req.headers, 'x-amz-copy-source-range'), opened.info.size);
     const start = range?.start ?? 0;
     const length = range ? range.end - range.start + 1 : opened.info.size;
-    const hashed = (digest = new DigestStream({ expectedLength: length }));
+    const hashed = new DigestStream({ expectedLength: length });
+    digest = hashed; // released in `finally` if the part fails before it is read
     if (handle && length > 0) {
       bytes = handle.createReadStream({ start, end: start + length - 1, highWaterMark: FILE_IO_BYTES, autoClose: true });
       handle = undefined;

@@ -1,5 +1,4 @@
 // Single objects: PutObject, GetObject, HeadObject, DeleteObject.
-import type { FileHandle } from 'node:fs/promises';
 import type { RequestContext } from '../http/context';
 import { S3Error } from '../http/errors';
 import { sendEmpty, setSafeHeader } from '../http/respond';
@@ -9,9 +8,6 @@ import { receiveBody } from './body';
 import { checkConditions, headerValue, parseContentHeaders, parseRange, parseUserMetadata, readConditions, setObjectHeaders, writeCondition } from './headers';
 import { parseTaggingHeader } from './tagging';
 import { bucketOf, keyOf } from './target';
-
-/** Objects (or ranges) up to this size are read whole into memory and sent with the headers. */
-const SMALL_READ = 128 * 1024;
 
 const RESPONSE_OVERRIDES: [string, string][] = [
   ['response-content-type', 'Content-Type'],
@@ -109,31 +105,10 @@ async function readObject(ctx: RequestContext, withBody: boolean): Promise<void>
       res.end();
       return;
     }
-    const start = range?.start ?? 0;
-    if (length <= SMALL_READ) {
-      // One read, then headers and bytes leave in one write: a stream costs more than the I/O here.
-      const bytes = await readFully(handle, start, length);
-      if (bytes.length < length) throw new S3Error('InternalError', 'The object was truncated while it was read.');
-      res.end(bytes);
-      return;
-    }
-    await sendFileRange(handle, start, length, res);
-    res.end();
+    await sendFileRange(handle, range?.start ?? 0, length, res);
   } finally {
     await handle?.close();
   }
-}
-
-/** Reads `length` bytes at `start`; fewer only if the file ends first. */
-async function readFully(handle: FileHandle, start: number, length: number): Promise<Buffer> {
-  const bytes = Buffer.allocUnsafe(length);
-  let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await handle.read(bytes, filled, length - filled, start + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  return bytes.subarray(0, filled);
 }
 
 export async function getObject(ctx: RequestContext): Promise<void> {

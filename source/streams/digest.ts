@@ -4,9 +4,9 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { S3Error } from '../http/errors';
 import type { ChecksumAlgorithm } from '../namespace/metadata';
+import { STAGE_BYTES } from './buffer-sizes';
 import { DigestSet, type Digests } from './checksums';
 import { hashPool, type OffloadedHash } from './hash-pool';
-import { STAGE_BYTES } from './buffer-sizes';
 
 /** Bodies up to this size are hashed in place: handing them to a worker would cost more than hashing. */
 const INLINE_LIMIT = 128 * 1024;

@@ -19,10 +19,7 @@ async function exchange(send: (res: ServerResponse) => Promise<void>, client: (b
   let outcome: Promise<Error | undefined> = Promise.resolve(undefined);
   const server = createServer((_req, res) => {
     outcome = send(res).then(
-      () => {
-        res.end();
-        return undefined;
-      },
+      () => undefined,
       (e: unknown) => {
         res.destroy();
         return e as Error;
