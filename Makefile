@@ -15,6 +15,8 @@ $(STAMP): package.json package-lock.json
 
 dist/.built: $(STAMP) tsconfig.json $(SOURCES)
 	$(NODE_BIN)/tsc -p .
+	@# Outputs of sources that were moved or deleted would still run as tests: remove them.
+	@find dist -name '*.js' | while read -r js; do ts="$${js#dist/}"; [ -f "$${ts%.js}.ts" ] || rm -f "$$js" "$$js.map"; done
 	@chmod +x dist/source/cli/main.js
 	@touch $@
 
@@ -33,8 +35,16 @@ test: build
 conformance: build
 	node dist/conformance/replay.js
 
-lint: $(STAMP)
+# Unit tests only: the *.test.ts beside the code and the tools' own; no server, no clients.
+unit: build
+	tools/run-tests.sh 'dist/source/**/*.test.js' 'dist/tools/*.test.js'
+
+# Types (strict), the layers of source/ (tools/check-layers.ts), and lines of at most 140 characters.
+lint: build
 	$(NODE_BIN)/tsc --noEmit -p .
+	node dist/tools/check-layers.js
+	@awk 'length > 140 { print FILENAME ":" FNR ": " length " characters (at most 140)"; long = 1 } END { exit long }' \
+		$$(find source -name '*.ts')
 
 bench: build
 	node dist/tools/bench/run.js

@@ -63,8 +63,7 @@ function load(filter: string[]): Loaded[] {
     });
 }
 
-/** Transcripts that act as the same literal user share its bucket list: they run one at a time.
- *  The others each get their own renamed user and buckets and run in parallel. */
+/** A copy of `items` in random order (Fisher-Yates), for --shuffle. */
 function shuffled<T>(items: T[]): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
@@ -74,6 +73,10 @@ function shuffled<T>(items: T[]): T[] {
   return out;
 }
 
+/**
+ * Transcripts that act as the same literal user share its bucket list: they run one at a time, in
+ * one lane. The others each get their own renamed user and buckets and run in parallel.
+ */
 function lanes(transcripts: Transcript[], shuffle: boolean): Transcript[][] {
   const byKey = new Map<string, Transcript[]>();
   for (const t of transcripts) {

@@ -1,12 +1,10 @@
 // Who is asking: SIMPLE identity (Alluxio's default: the credential names the user, nothing is
 // verified) or SigV4 against a credentials file. Settled before any storage is touched.
-import type { IncomingMessage } from 'node:http';
-import { S3Error } from '../http/errors';
-import type { RequestTarget } from '../http/target';
+import { accessDenied, invalidAccessKeyId } from '../errors';
 import { CredentialStore } from './credentials';
-import { simpleIdentity } from './identity';
-import { claimedAccessKeyV2, verifySignatureV2 } from './sigv2';
-import { claimedAccessKey, verifySignature, type VerifiedSignature } from './sigv4';
+import { claimedCredential, type SignedRequest } from './request';
+import { verifySignatureV2 } from './sigv2';
+import { verifySignature, type VerifiedSignature } from './sigv4';
 
 export interface Identity {
   user: string;
@@ -19,14 +17,15 @@ export interface Identity {
 export interface Authenticator {
   /** True when buckets belong to their creators and others are refused. */
   readonly enforcesOwnership: boolean;
-  authenticate(req: IncomingMessage, target: RequestTarget): Identity;
+  authenticate(request: SignedRequest): Identity;
 }
 
 export class SimpleAuthenticator implements Authenticator {
   readonly enforcesOwnership = false;
+  /** `defaultUser` acts for requests that name no credential (the user running the server). */
   constructor(private readonly defaultUser: string) {}
-  authenticate(req: IncomingMessage, target: RequestTarget): Identity {
-    return { user: simpleIdentity(req.headers, target.query, this.defaultUser), admin: true };
+  authenticate(request: SignedRequest): Identity {
+    return { user: claimedCredential(request)?.accessKey ?? this.defaultUser, admin: true };
   }
 }
 
@@ -38,22 +37,12 @@ export class SigV4Authenticator implements Authenticator {
     this.credentials = new CredentialStore(credentialsFile);
   }
 
-  authenticate(req: IncomingMessage, target: RequestTarget): Identity {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const request = {
-      method: req.method ?? 'GET',
-      rawPath: target.rawPath,
-      rawQuery: q >= 0 ? url.slice(q + 1) : '',
-      headers: req.headers,
-      query: target.query,
-    };
-    const v2Key = claimedAccessKeyV2(request);
-    const accessKey = v2Key ?? claimedAccessKey(request);
-    if (accessKey === undefined) return verifyAnonymous(request);
-    const credential = this.credentials.get(accessKey);
-    if (!credential) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKey });
-    if (v2Key !== undefined) {
+  authenticate(request: SignedRequest): Identity {
+    const claim = claimedCredential(request);
+    if (claim === undefined) return verifyAnonymous(request);
+    const credential = this.credentials.get(claim.accessKey);
+    if (!credential) throw invalidAccessKeyId(claim.accessKey);
+    if (claim.scheme === 'v2') {
       verifySignatureV2(request, credential.secretKey);
       return { user: credential.user, admin: credential.admin };
     }
@@ -62,13 +51,13 @@ export class SigV4Authenticator implements Authenticator {
   }
 }
 
-function verifyAnonymous(request: Parameters<typeof verifySignature>[0]): never {
-  // Throws the right error: AccessDenied for anonymous, a malformed-header error otherwise.
+function verifyAnonymous(request: SignedRequest): never {
+  // Throws the right error: AccessDenied for anonymous, a malformed-query error otherwise.
   verifySignature(request, '');
-  throw new S3Error('AccessDenied');
+  throw accessDenied();
 }
 
 /** Refuses a user who neither owns the bucket nor is an admin. */
 export function requireBucketAccess(identity: Identity, bucketOwner: string, bucket: string): void {
-  if (!identity.admin && identity.user !== bucketOwner) throw new S3Error('AccessDenied', undefined, { BucketName: bucket });
+  if (!identity.admin && identity.user !== bucketOwner) throw accessDenied(undefined, { bucket });
 }

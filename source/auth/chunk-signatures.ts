@@ -2,7 +2,7 @@
 // streams: chunk n is signed over its data and the signature of chunk n-1, starting from the
 // request's own signature. The trailer of a -TRAILER body is signed the same way.
 import { createHash, type Hash } from 'node:crypto';
-import { S3Error } from '../http/errors';
+import { S3Error } from '../errors';
 import type { ChunkInfo } from '../streams/aws-chunked';
 import { EMPTY_SHA256, hmacHex, signaturesEqual, type VerifiedSignature } from './sigv4';
 
@@ -34,8 +34,17 @@ export class ChunkSignatureVerifier {
   /** Checks x-amz-trailer-signature over the trailer lines (STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER). */
   trailer(trailers: Map<string, string>): void {
     const signature = trailers.get('x-amz-trailer-signature');
-    const lines = [...trailers].filter(([name]) => name !== 'x-amz-trailer-signature').map(([name, value]) => `${name}:${value}\n`).join('');
-    const toSign = ['AWS4-HMAC-SHA256-TRAILER', this.request.amzDate, this.request.scope, this.previous, createHash('sha256').update(lines).digest('hex')].join('\n');
+    const lines = [...trailers]
+      .filter(([name]) => name !== 'x-amz-trailer-signature')
+      .map(([name, value]) => `${name}:${value}\n`)
+      .join('');
+    const toSign = [
+      'AWS4-HMAC-SHA256-TRAILER',
+      this.request.amzDate,
+      this.request.scope,
+      this.previous,
+      createHash('sha256').update(lines).digest('hex'),
+    ].join('\n');
     if (signature === undefined || !signaturesEqual(hmacHex(this.request.signingKey, toSign), signature)) {
       throw new S3Error('SignatureDoesNotMatch', 'The trailer signature does not match the trailer.');
     }

@@ -2,10 +2,10 @@
 // (`?AWSAccessKeyId=&Signature=&Expires=`) and what older tools send as `Authorization: AWS key:sig`.
 import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from '../http/errors';
-import { signaturesEqual, type SignedRequest } from './sigv4';
-
-const MAX_SKEW_MS = 15 * 60 * 1000;
+import { S3Error } from '../errors';
+import { headerValue } from '../http/headers';
+import { MAX_CLOCK_SKEW_MS, type SignedRequest } from './request';
+import { signaturesEqual } from './sigv4';
 
 /** Sub-resources that are part of the string to sign (the S3 list). */
 const SIGNED_SUBRESOURCES = new Set([
@@ -16,8 +16,7 @@ const SIGNED_SUBRESOURCES = new Set([
 ]);
 
 function header(headers: IncomingHttpHeaders, name: string): string {
-  const value = headers[name];
-  return (Array.isArray(value) ? value.join(',') : (value ?? '')).trim();
+  return headerValue(headers, name)?.trim() ?? '';
 }
 
 export function stringToSignV2(request: SignedRequest, dateOrExpires: string): string {
@@ -39,36 +38,32 @@ export function stringToSignV2(request: SignedRequest, dateOrExpires: string): s
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map(({ name, value }) => (value === undefined ? name : `${name}=${value}`));
   const resource = request.rawPath + (subresources.length > 0 ? `?${subresources.join('&')}` : '');
-  return [request.method, header(request.headers, 'content-md5'), header(request.headers, 'content-type'), dateOrExpires, amz + resource].join('\n');
+  const { headers } = request;
+  return [request.method, header(headers, 'content-md5'), header(headers, 'content-type'), dateOrExpires, amz + resource].join('\n');
 }
 
 function sign(secretKey: string, text: string): string {
   return createHmac('sha1', secretKey).update(text, 'utf8').digest('base64');
 }
 
-/** The access key of a SigV2 request (header or query), if it is one. */
-export function claimedAccessKeyV2(request: SignedRequest): string | undefined {
-  const authorization = request.headers.authorization;
-  if (authorization !== undefined) return /^AWS ([^:\s]+):/.exec(authorization)?.[1];
-  return request.query.get('AWSAccessKeyId') ?? undefined;
-}
-
 export function verifySignatureV2(request: SignedRequest, secretKey: string, now = Date.now()): void {
-  const authorization = request.headers.authorization;
-  if (authorization !== undefined) {
-    const signature = /^AWS [^:\s]+:(\S+)$/.exec(authorization)?.[1];
+  const authorization = header(request.headers, 'authorization');
+  if (authorization !== '') {
+    const signature = /^AWS\s+[^:\s]+:(\S+)$/.exec(authorization)?.[1];
     if (!signature) throw new S3Error('AuthorizationHeaderMalformed');
     // With x-amz-date the Date line is empty: the date is signed among the x-amz- headers.
     const date = request.headers['x-amz-date'] !== undefined ? '' : header(request.headers, 'date');
     const time = Date.parse(header(request.headers, 'x-amz-date') || date);
     if (Number.isNaN(time)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
-    if (Math.abs(now - time) > MAX_SKEW_MS) throw new S3Error('RequestTimeTooSkewed');
+    if (Math.abs(now - time) > MAX_CLOCK_SKEW_MS) throw new S3Error('RequestTimeTooSkewed');
     if (!signaturesEqual(sign(secretKey, stringToSignV2(request, date)), signature)) throw new S3Error('SignatureDoesNotMatch');
     return;
   }
   const signature = request.query.get('Signature');
   const expires = request.query.get('Expires');
-  if (!signature || !expires || !/^\d+$/.test(expires)) throw new S3Error('AccessDenied', 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters');
+  if (!signature || !expires || !/^\d+$/.test(expires)) {
+    throw new S3Error('AccessDenied', 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters');
+  }
   if (now > Number(expires) * 1000) throw new S3Error('AccessDenied', 'Request has expired');
   if (!signaturesEqual(sign(secretKey, stringToSignV2(request, expires)), signature)) throw new S3Error('SignatureDoesNotMatch');
 }

@@ -3,11 +3,12 @@
 // constant time. Streaming chunk signatures are in chunk-signatures.ts.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3Error } from '../http/errors';
+import { S3Error } from '../errors';
+import { headerValue } from '../http/headers';
+import { MAX_CLOCK_SKEW_MS, type SignedRequest } from './request';
 
 export const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-const MAX_SKEW_MS = 15 * 60 * 1000;
 const MAX_PRESIGNED_EXPIRES = 7 * 24 * 3600;
 
 export interface SigningScope {
@@ -87,10 +88,9 @@ export function canonicalQuery(rawQuery: string): string {
   return pairs.map(([n, v]) => `${n}=${v}`).join('&');
 }
 
+/** A header's canonical value: trimmed, inner runs of blanks as one space. */
 function headerText(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  if (value === undefined) return undefined;
-  return (Array.isArray(value) ? value.join(',') : value).trim().replace(/\s+/g, ' ');
+  return headerValue(headers, name)?.trim().replace(/\s+/g, ' ');
 }
 
 export function canonicalRequest(
@@ -122,7 +122,10 @@ interface ParsedCredential extends SigningScope {
 function parseCredential(text: string): ParsedCredential {
   const parts = text.split('/');
   if (parts.length !== 5 || parts[4] !== 'aws4_request' || !/^\d{8}$/.test(parts[1]!)) {
-    throw new S3Error('AuthorizationHeaderMalformed', `The credential "${text}" is malformed; expected "<key>/<date>/<region>/<service>/aws4_request".`);
+    throw new S3Error(
+      'AuthorizationHeaderMalformed',
+      `The credential "${text}" is malformed; expected "<key>/<date>/<region>/<service>/aws4_request".`,
+    );
   }
   const [accessKey, date, region, service] = parts as [string, string, string, string, string];
   return { accessKey, date, region, service, scope: parts.slice(1).join('/') };
@@ -133,21 +136,6 @@ export function parseAmzDate(text: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
   if (!m) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
   return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-}
-
-export interface SignedRequest {
-  method: string;
-  rawPath: string;
-  rawQuery: string;
-  headers: IncomingHttpHeaders;
-  query: URLSearchParams;
-}
-
-/** The access key a request claims, before any secret is looked up. */
-export function claimedAccessKey(request: SignedRequest): string | undefined {
-  const authorization = request.headers.authorization;
-  if (authorization) return /Credential=([^/,\s]+)/.exec(authorization)?.[1];
-  return request.query.get('X-Amz-Credential')?.split('/')[0];
 }
 
 /**
@@ -180,7 +168,7 @@ function verifyHeader(request: SignedRequest, authorization: string, secretKey: 
   const amzDate = headerText(request.headers, 'x-amz-date');
   const time = amzDate !== undefined ? parseAmzDate(amzDate) : Date.parse(headerText(request.headers, 'date') ?? '');
   if (Number.isNaN(time)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
-  if (Math.abs(now - time) > MAX_SKEW_MS) throw new S3Error('RequestTimeTooSkewed');
+  if (Math.abs(now - time) > MAX_CLOCK_SKEW_MS) throw new S3Error('RequestTimeTooSkewed');
   const payloadHash = headerText(request.headers, 'x-amz-content-sha256');
   if (payloadHash === undefined) throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
   const signedHeaders = signedHeadersText.split(';');
@@ -195,14 +183,18 @@ function verifyHeader(request: SignedRequest, authorization: string, secretKey: 
 
 function verifyPresigned(request: SignedRequest, secretKey: string, now: number): VerifiedSignature {
   const q = request.query;
-  if (q.get('X-Amz-Algorithm') !== ALGORITHM) throw new S3Error('AuthorizationQueryParametersError', `X-Amz-Algorithm must be ${ALGORITHM}.`);
+  if (q.get('X-Amz-Algorithm') !== ALGORITHM)
+    throw new S3Error('AuthorizationQueryParametersError', `X-Amz-Algorithm must be ${ALGORITHM}.`);
   const credentialText = q.get('X-Amz-Credential');
   const amzDate = q.get('X-Amz-Date');
   const expiresText = q.get('X-Amz-Expires');
   const signedHeadersText = q.get('X-Amz-SignedHeaders');
   const signature = q.get('X-Amz-Signature');
   if (!credentialText || !amzDate || !expiresText || !signedHeadersText || !signature) {
-    throw new S3Error('AuthorizationQueryParametersError', 'Presigned URLs must carry X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders and X-Amz-Signature.');
+    throw new S3Error(
+      'AuthorizationQueryParametersError',
+      'Presigned URLs must carry X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders and X-Amz-Signature.',
+    );
   }
   const credential = parseCredential(credentialText);
   const time = parseAmzDate(amzDate);
@@ -211,9 +203,16 @@ function verifyPresigned(request: SignedRequest, secretKey: string, now: number)
     throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires must be from 1 to 604800 seconds (7 days).');
   }
   if (now > time + expires * 1000) throw new S3Error('AccessDenied', 'Request has expired');
-  if (time - now > MAX_SKEW_MS) throw new S3Error('RequestTimeTooSkewed');
+  if (time - now > MAX_CLOCK_SKEW_MS) throw new S3Error('RequestTimeTooSkewed');
   const payloadHash = headerText(request.headers, 'x-amz-content-sha256') ?? 'UNSIGNED-PAYLOAD';
-  const canonical = canonicalRequest(request.method, request.rawPath, request.rawQuery, request.headers, signedHeadersText.split(';'), payloadHash);
+  const canonical = canonicalRequest(
+    request.method,
+    request.rawPath,
+    request.rawQuery,
+    request.headers,
+    signedHeadersText.split(';'),
+    payloadHash,
+  );
   const key = signingKey(secretKey, credential);
   const expected = hmacHex(key, stringToSign(amzDate, credential.scope, canonical));
   if (!signaturesEqual(expected, signature)) throw new S3Error('SignatureDoesNotMatch');

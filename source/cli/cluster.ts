@@ -3,11 +3,10 @@
 // that dies, passes SIGHUP on (credentials reload), and runs the one idle-upload cleaner.
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config/config';
-import { Namespace } from '../namespace';
-import { processUser, startCleaner } from './serve';
+import { openNamespace, startCleaner } from './serve';
 
 export async function runPrimary(config: Config, announce: (port: number) => void): Promise<void> {
-  const namespace = await Namespace.open({ root: config.root, defaultOwner: processUser(), listDirectories: config.listDirectories, fsync: config.fsync });
+  const namespace = await openNamespace(config);
   const stopCleaner = startCleaner(config, namespace);
   let stopping = false;
   let announced = false;

@@ -2,10 +2,12 @@
 // The sluice command line: `sluice serve --root DIR --host H --port N ...`.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { OPTIONS, buildConfig, readPropertiesFile, type OptionName, type RawOptions } from '../config/config';
 import cluster from 'node:cluster';
+import { OPTIONS, buildConfig, readPropertiesFile, type OptionName, type RawOptions } from '../config/config';
 import { runPrimary } from './cluster';
 import { serve } from './serve';
+
+const CONF_HELP = 'A properties file (alluxio-site.properties style, Alluxio property names); flags and SLUICE_* variables override it';
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
@@ -21,12 +23,8 @@ async function main(argv: string[]): Promise<void> {
         const describe = option.alluxio ? `${option.describe} [${option.alluxio}]` : option.describe;
         y.option(name, { type: option.type, default: option.default, describe });
       }
-      return y
-        .option('conf', {
-          type: 'string',
-          describe: 'A properties file (alluxio-site.properties style); flags and SLUICE_* variables override it',
-        })
-        .config('conf', (path: string) => readPropertiesFile(path));
+      // .config() sets the option's help text; without one it says "Path to JSON config file".
+      return y.config('conf', CONF_HELP, (path: string) => readPropertiesFile(path));
     })
     // Wide enough that Alluxio property names (up to 67 characters) are never broken mid-name,
     // so a user can find them with grep or copy them whole.
@@ -49,7 +47,9 @@ async function main(argv: string[]): Promise<void> {
     );
   }
   const announce = (root: string, port: number): void => {
-    process.stdout.write(`sluice: serving ${root} on ${config.tls ? 'https' : 'http'}://${config.host}:${port}${config.basePath}/ (and /)\n`);
+    process.stdout.write(
+      `sluice: serving ${root} on ${config.tls ? 'https' : 'http'}://${config.host}:${port}${config.basePath}/ (and /)\n`,
+    );
   };
   if (config.workers > 1 && cluster.isPrimary) {
     await runPrimary(config, (port) => announce(config.root, port));

@@ -4,14 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { SigV4Authenticator, SimpleAuthenticator } from '../auth/authenticator';
 import type { Config } from '../config/config';
-import { createS3Server, type S3Server } from '../http/server';
+import { createHttpServer, type HttpServer } from '../http/server';
 import { Namespace } from '../namespace';
 import { startUploadCleaner } from '../namespace/upload-cleaner';
-import { UploadStore } from '../namespace/uploads';
+import { s3Handler } from '../s3/dispatch';
 import { shareHashThreads } from '../streams/hash-pool';
 
 export interface Running {
-  server: S3Server;
+  server: HttpServer;
   namespace: Namespace;
   port: number;
   close(): Promise<void>;
@@ -25,9 +25,21 @@ export function processUser(): string {
   }
 }
 
+/** Opens the namespace under ROOT with the configuration's options. */
+export function openNamespace(config: Config): Promise<Namespace> {
+  return Namespace.open({
+    root: config.root,
+    defaultOwner: processUser(),
+    listDirectories: config.listDirectories,
+    fsync: config.fsync,
+    multipartTimeoutMs: config.multipart.timeoutMs,
+    completePoolSize: config.multipart.completePoolSize,
+  });
+}
+
 /** Runs the idle-upload cleaner on ROOT; returns what stops it. One per ROOT is enough per host. */
 export function startCleaner(config: Config, namespace: Namespace): () => void {
-  return startUploadCleaner(new UploadStore(namespace.layout), {
+  return startUploadCleaner(namespace.uploads, {
     timeoutMs: config.multipart.timeoutMs,
     retryCount: config.multipart.cleanerRetryCount,
     retryDelayMs: config.multipart.cleanerRetryDelayMs,
@@ -38,15 +50,9 @@ export function startCleaner(config: Config, namespace: Namespace): () => void {
 
 /** Opens ROOT and listens. `cleaner: false` in cluster workers, whose primary runs the one cleaner. */
 export async function serve(config: Config, { cleaner = true }: { cleaner?: boolean } = {}): Promise<Running> {
-  const defaultUser = processUser();
   shareHashThreads(config.workers);
-  const namespace = await Namespace.open({
-    root: config.root,
-    defaultOwner: defaultUser,
-    listDirectories: config.listDirectories,
-    fsync: config.fsync,
-  });
-  const auth = config.auth === 'sigv4' ? new SigV4Authenticator(config.credentials!) : new SimpleAuthenticator(defaultUser);
+  const namespace = await openNamespace(config);
+  const auth = config.auth === 'sigv4' ? new SigV4Authenticator(config.credentials!) : new SimpleAuthenticator(processUser());
   if (auth instanceof SigV4Authenticator) {
     process.on('SIGHUP', () => {
       try {
@@ -59,7 +65,11 @@ export async function serve(config: Config, { cleaner = true }: { cleaner?: bool
   }
   // Read once at start: a missing or unreadable certificate stops the server before it listens.
   const tls = config.tls ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } : undefined;
-  const server = createS3Server({ config, namespace, defaultUser, auth }, { headersTimeoutMs: config.headersTimeoutMs, ...(tls ? { tls } : {}) });
+  const server = createHttpServer(s3Handler({ config, namespace, auth }), {
+    headersTimeoutMs: config.headersTimeoutMs,
+    accessLog: config.accessLog,
+    tls,
+  });
   const stopCleaner = cleaner ? startCleaner(config, namespace) : () => undefined;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

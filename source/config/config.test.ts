@@ -31,7 +31,6 @@ t.test('defaults', async (t) => {
       cleanerPoolSize: 1,
       keepAliveIntervalMs: 30_000,
       completePoolSize: 20,
-      tmpDirSuffix: '_s3_multipart_tmp',
     },
     region: 'us-east-1',
     accessLog: true,
@@ -176,8 +175,8 @@ t.test('a properties file maps Alluxio property names to options', async (t) => 
     cleanerPoolSize: 2,
     keepAliveIntervalMs: 15_000,
     completePoolSize: 7,
-    tmpDirSuffix: '_tmp_parts',
   });
+  t.notOk('tmpDirSuffix' in config.multipart, 'the suffix property is accepted and ignored: parts live under .sluice/uploads');
   t.equal(config.basePath, '/s3');
 });
 

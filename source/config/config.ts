@@ -20,7 +20,6 @@ export interface MultipartConfig {
   keepAliveIntervalMs: number;
   /** At most this many CompleteMultipartUpload run at once. */
   completePoolSize: number;
-  tmpDirSuffix: string;
 }
 
 export interface Config {
@@ -66,28 +65,118 @@ export const OPTIONS = {
   host: { alluxio: 'alluxio.proxy.web.hostname', type: 'string', default: '127.0.0.1', describe: 'Address to listen on' },
   port: { alluxio: 'alluxio.proxy.web.port', type: 'number', default: 39999, describe: 'Port to listen on' },
   'base-path': { alluxio: undefined, type: 'string', default: '/api/v1/s3', describe: 'Path prefix served besides /, as Alluxio does' },
-  'list-directories': { alluxio: undefined, type: 'boolean', default: true, describe: 'List every sub-directory as a 0-byte "dir/" object (Alluxio); false gives S3 semantics' },
-  'metadata-max-size': { alluxio: 'alluxio.proxy.s3.header.metadata.max.size', type: 'string', default: '2KB', describe: 'Largest total of x-amz-meta-* headers (0: no limit)' },
-  'tagging-restrictions': { alluxio: 'alluxio.proxy.s3.tagging.restrictions.enabled', type: 'boolean', default: true, describe: 'Enforce S3 tag limits: 10 tags, keys up to 128 and values up to 256 characters' },
-  'write-type': { alluxio: 'alluxio.proxy.s3.writetype', type: 'string', default: 'CACHE_THROUGH', describe: `Alluxio write type (${WRITE_TYPES.join(', ')}); sluice writes straight to the filesystem whatever the value` },
-  'delete-type': { alluxio: 'alluxio.proxy.s3.deletetype', type: 'string', default: 'ALLUXIO_AND_UFS', describe: `Alluxio delete type (${DELETE_TYPES.join(', ')}); sluice has no cache tier, so both delete the file` },
-  'multipart-timeout': { alluxio: 'alluxio.proxy.s3.multipart.upload.timeout', type: 'string', default: '10min', describe: 'Multipart uploads idle this long are aborted' },
-  'multipart-cleaner-retry-count': { alluxio: 'alluxio.proxy.s3.multipart.upload.cleaner.retry.count', type: 'number', default: 3, describe: 'Tries of the cleaner to abort an idle upload' },
-  'multipart-cleaner-retry-delay': { alluxio: 'alluxio.proxy.s3.multipart.upload.cleaner.retry.delay', type: 'string', default: '10sec', describe: 'Delay between the cleaner\'s tries' },
-  'multipart-cleaner-pool-size': { alluxio: 'alluxio.proxy.s3.multipart.upload.cleaner.pool.size', type: 'number', default: 1, describe: 'Uploads the cleaner aborts at once' },
-  'complete-keepalive-interval': { alluxio: 'alluxio.proxy.s3.complete.multipart.upload.keepalive.time.interval', type: 'string', default: '30sec', describe: 'Whitespace is sent this often while CompleteMultipartUpload runs' },
-  'complete-pool-size': { alluxio: 'alluxio.proxy.s3.complete.multipart.upload.pool.size', type: 'number', default: 20, describe: 'CompleteMultipartUpload requests that run at once' },
-  'multipart-tmp-suffix': { alluxio: 'alluxio.proxy.s3.multipart.temporary.dir.suffix', type: 'string', default: '_s3_multipart_tmp', describe: 'Suffix of the folders that hold the parts of an upload' },
+  'list-directories': {
+    alluxio: undefined,
+    type: 'boolean',
+    default: true,
+    describe: 'List every sub-directory as a 0-byte "dir/" object (Alluxio); false gives S3 semantics',
+  },
+  'metadata-max-size': {
+    alluxio: 'alluxio.proxy.s3.header.metadata.max.size',
+    type: 'string',
+    default: '2KB',
+    describe: 'Largest total of x-amz-meta-* headers (0: no limit)',
+  },
+  'tagging-restrictions': {
+    alluxio: 'alluxio.proxy.s3.tagging.restrictions.enabled',
+    type: 'boolean',
+    default: true,
+    describe: 'Enforce S3 tag limits: 10 tags, keys up to 128 and values up to 256 characters',
+  },
+  'write-type': {
+    alluxio: 'alluxio.proxy.s3.writetype',
+    type: 'string',
+    default: 'CACHE_THROUGH',
+    describe: `Alluxio write type (${WRITE_TYPES.join(', ')}); sluice writes straight to the filesystem whatever the value`,
+  },
+  'delete-type': {
+    alluxio: 'alluxio.proxy.s3.deletetype',
+    type: 'string',
+    default: 'ALLUXIO_AND_UFS',
+    describe: `Alluxio delete type (${DELETE_TYPES.join(', ')}); sluice has no cache tier, so both delete the file`,
+  },
+  'multipart-timeout': {
+    alluxio: 'alluxio.proxy.s3.multipart.upload.timeout',
+    type: 'string',
+    default: '10min',
+    describe: 'Multipart uploads idle this long are aborted',
+  },
+  'multipart-cleaner-retry-count': {
+    alluxio: 'alluxio.proxy.s3.multipart.upload.cleaner.retry.count',
+    type: 'number',
+    default: 3,
+    describe: 'Tries of the cleaner to abort an idle upload',
+  },
+  'multipart-cleaner-retry-delay': {
+    alluxio: 'alluxio.proxy.s3.multipart.upload.cleaner.retry.delay',
+    type: 'string',
+    default: '10sec',
+    describe: "Delay between the cleaner's tries",
+  },
+  'multipart-cleaner-pool-size': {
+    alluxio: 'alluxio.proxy.s3.multipart.upload.cleaner.pool.size',
+    type: 'number',
+    default: 1,
+    describe: 'Uploads the cleaner aborts at once',
+  },
+  'complete-keepalive-interval': {
+    alluxio: 'alluxio.proxy.s3.complete.multipart.upload.keepalive.time.interval',
+    type: 'string',
+    default: '30sec',
+    describe: 'Whitespace is sent this often while CompleteMultipartUpload runs',
+  },
+  'complete-pool-size': {
+    alluxio: 'alluxio.proxy.s3.complete.multipart.upload.pool.size',
+    type: 'number',
+    default: 20,
+    describe: 'CompleteMultipartUpload requests that run at once',
+  },
+  'multipart-tmp-suffix': {
+    alluxio: 'alluxio.proxy.s3.multipart.temporary.dir.suffix',
+    type: 'string',
+    default: '_s3_multipart_tmp',
+    describe: 'Accepted for compatibility and ignored: sluice keeps the parts of uploads under .sluice/uploads',
+  },
   region: { alluxio: undefined, type: 'string', default: 'us-east-1', describe: 'Region reported by GetBucketLocation' },
   'access-log': { alluxio: undefined, type: 'boolean', default: true, describe: 'Print one line per request on stdout' },
-  fsync: { alluxio: undefined, type: 'boolean', default: false, describe: 'fsync each file and its directory before a write is acknowledged' },
-  auth: { alluxio: undefined, type: 'string', default: 'simple', describe: 'simple: the access key names the user, nothing is verified (Alluxio); sigv4: AWS Signature V4 against --credentials' },
-  credentials: { alluxio: undefined, type: 'string', default: '', describe: 'Credentials file for --auth sigv4, one "ACCESS_KEY SECRET_KEY USER [admin]" per line; re-read on SIGHUP' },
+  fsync: {
+    alluxio: undefined,
+    type: 'boolean',
+    default: false,
+    describe: 'fsync each file and its directory before a write is acknowledged',
+  },
+  auth: {
+    alluxio: undefined,
+    type: 'string',
+    default: 'simple',
+    describe: 'simple: the access key names the user, nothing is verified (Alluxio); sigv4: AWS Signature V4 against --credentials',
+  },
+  credentials: {
+    alluxio: undefined,
+    type: 'string',
+    default: '',
+    describe: 'Credentials file for --auth sigv4, one "ACCESS_KEY SECRET_KEY USER [admin]" per line; re-read on SIGHUP',
+  },
   'tls-cert': { alluxio: undefined, type: 'string', default: '', describe: 'PEM certificate: serve HTTPS (with --tls-key)' },
   'tls-key': { alluxio: undefined, type: 'string', default: '', describe: 'PEM private key of --tls-cert' },
-  workers: { alluxio: undefined, type: 'number', default: 0, describe: 'Worker processes sharing the port (node:cluster); 0 means one per core' },
-  'headers-timeout': { alluxio: undefined, type: 'string', default: '60sec', describe: 'Connections that have not sent their whole request headers within this long are closed' },
-  'body-timeout': { alluxio: undefined, type: 'string', default: '20sec', describe: 'A request body that sends nothing for this long (while sluice is ready for it) fails with RequestTimeout' },
+  workers: {
+    alluxio: undefined,
+    type: 'number',
+    default: 0,
+    describe: 'Worker processes sharing the port (node:cluster); 0 means one per core',
+  },
+  'headers-timeout': {
+    alluxio: undefined,
+    type: 'string',
+    default: '60sec',
+    describe: 'Connections that have not sent their whole request headers within this long are closed',
+  },
+  'body-timeout': {
+    alluxio: undefined,
+    type: 'string',
+    default: '20sec',
+    describe: 'A request body that sends nothing for this long (while sluice is ready for it) fails with RequestTimeout',
+  },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -171,7 +260,7 @@ export function buildConfig(raw: RawOptions): Config {
       cleanerPoolSize: asInteger(get('multipart-cleaner-pool-size'), 'multipart-cleaner-pool-size', 1),
       keepAliveIntervalMs: wrap('complete-keepalive-interval', () => parseDuration(String(get('complete-keepalive-interval')))),
       completePoolSize: asInteger(get('complete-pool-size'), 'complete-pool-size', 1),
-      tmpDirSuffix: String(get('multipart-tmp-suffix')),
+      // multipart-tmp-suffix is accepted and ignored: parts live under .sluice/uploads.
     },
     region: String(get('region')),
     accessLog: asBoolean(get('access-log'), 'access-log'),
@@ -185,7 +274,8 @@ export function buildConfig(raw: RawOptions): Config {
 
 function authAndTls(get: (name: OptionName) => string | number | boolean): Pick<Config, 'auth' | 'credentials' | 'tls'> {
   const auth = String(get('auth')).trim().toLowerCase();
-  if (!(AUTH_MODES as readonly string[]).includes(auth)) throw new Error(`--auth: expected one of ${AUTH_MODES.join(', ')}, got "${get('auth')}"`);
+  if (!(AUTH_MODES as readonly string[]).includes(auth))
+    throw new Error(`--auth: expected one of ${AUTH_MODES.join(', ')}, got "${get('auth')}"`);
   const credentials = String(get('credentials')).trim();
   if (auth === 'sigv4' && credentials === '') throw new Error('--auth sigv4 needs --credentials FILE');
   const cert = String(get('tls-cert')).trim();

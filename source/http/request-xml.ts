@@ -1,8 +1,8 @@
 // Request XML (DeleteObjects, CompleteMultipartUpload, Tagging, CreateBucketConfiguration):
-// read under a size bound, parsed strictly with sax, no DOCTYPE, no entities, into a tiny tree.
-import type { IncomingMessage } from 'node:http';
+// parsed strictly with sax, no DOCTYPE, no entities, into a tiny tree. Bodies are read under a
+// size bound before they get here.
 import type * as Sax from 'sax';
-import { S3Error } from './errors';
+import { S3Error } from '../errors';
 
 // Loaded on the first XML body: most servers rarely see one, and the parser costs memory idle.
 let sax: typeof Sax | undefined;
@@ -60,29 +60,6 @@ export function parseXml(source: string): XmlElement {
     throw new S3Error('MalformedXML');
   }
   return root;
-}
-
-/** Reads a request body of at most `limit` bytes as UTF-8 text. */
-export async function readBoundedBody(req: IncomingMessage, limit: number): Promise<string> {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) {
-    throw new S3Error('MalformedXML', `The XML body must not exceed ${limit} bytes.`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new S3Error('MalformedXML', `The XML body must not exceed ${limit} bytes.`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
-}
-
-/** Reads and parses a request's XML body; an empty body is MissingRequestBodyError. */
-export async function readXmlBody(req: IncomingMessage, limit: number): Promise<XmlElement> {
-  const text = await readBoundedBody(req, limit);
-  if (text.trim() === '') throw new S3Error('MissingRequestBodyError');
-  return parseXml(text);
 }
 
 export function child(element: XmlElement, name: string): XmlElement | undefined {

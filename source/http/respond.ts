@@ -1,21 +1,21 @@
 // Writing responses: XML documents, empty answers, and the S3 error document.
 import type { ServerResponse } from 'node:http';
-import type { RequestContext } from './context';
-import type { S3Error } from './errors';
+import type { S3Error } from '../errors';
 import { xmlDocument, type XmlNode } from './xml';
 
-export function sendXml(ctx: RequestContext, status: number, root: string, children: XmlNode[]): void {
-  const body = xmlDocument(root, children);
-  ctx.res.writeHead(status, {
+/** Sends a whole XML document; `content` is its root's children, or the root's text. */
+export function sendXml(res: ServerResponse, status: number, root: string, content: XmlNode[] | string): void {
+  const body = xmlDocument(root, content);
+  res.writeHead(status, {
     'Content-Type': 'application/xml',
     'Content-Length': Buffer.byteLength(body),
   });
-  ctx.res.end(body);
+  res.end(body);
 }
 
-export function sendEmpty(ctx: RequestContext, status: number, headers: Record<string, string | number> = {}): void {
-  ctx.res.writeHead(status, { ...headers, 'Content-Length': 0 });
-  ctx.res.end();
+export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string | number> = {}): void {
+  res.writeHead(status, { ...headers, 'Content-Length': 0 });
+  res.end();
 }
 
 export function errorDocument(error: S3Error, resource: string, requestId: string): string {

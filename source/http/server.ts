@@ -1,17 +1,21 @@
 // The HTTP engine: node:http with timeouts fit for large transfers, a request id and an access
-// log line per request, routing, and the one place where failures become S3 error documents.
+// log line per request, and the one place where failures become S3 error documents. What a
+// request means is the handler's business (s3/dispatch.ts).
 import { randomBytes } from 'node:crypto';
-import { STATUS_CODES, createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions as ServerOptionsHttp, type ServerResponse } from 'node:http';
+import {
+  STATUS_CODES,
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerOptions as NodeServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { requireBucketAccess, type Identity } from '../auth/authenticator';
-import { parseBucketName, type BucketName } from '../namespace';
-import { parseCopySource } from '../s3/copy';
-import type { RequestContext, Services } from './context';
-import { S3Error, toS3Error } from './errors';
+import { S3Error, toS3Error } from '../errors';
 import { errorDocument, sendError } from './respond';
-import { resolveRoute } from './router';
-import { parseTarget, type RequestTarget } from './target';
+import { splitUrl } from './url';
 
 const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
 let requestCounter = 0;
@@ -21,37 +25,56 @@ function nextRequestId(): string {
   return ID_PREFIX + requestCounter.toString(16).toUpperCase().padStart(8, '0');
 }
 
-export interface ServerOptions {
-  /** Bound on the arrival of a request's headers (slow clients). */
-  headersTimeoutMs?: number;
-  /** A socket with no traffic for this long is closed. */
-  idleTimeoutMs?: number;
-  log?: (line: string) => void;
-  /** PEM certificate and key: HTTPS instead of HTTP. */
-  tls?: { cert: Buffer; key: Buffer };
+/** One request being answered. */
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  requestId: string;
+  /** The request's path as sent: the Resource of its error document. */
+  rawPath: string;
+  /** What the access log says beyond method, path, status and time; the handler fills it in. */
+  log: { user: string; action: string };
 }
 
-export type S3Server = Server | HttpsServer;
+/** Answers a request; a failure it throws is answered with the S3 error document. */
+export type RequestHandler = (exchange: Exchange) => Promise<void>;
 
-export function createS3Server(services: Services, options: ServerOptions = {}): S3Server {
-  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const create = options.tls ? (o: ServerOptionsHttp, h: RequestListener) => createHttpsServer({ ...o, ...options.tls }, h) : createServer;
+export interface ServerOptions {
+  /** Bound on the arrival of a request's headers (slow clients). */
+  headersTimeoutMs: number;
+  /** One line per request on stdout. */
+  accessLog: boolean;
+  /** PEM certificate and key: HTTPS instead of HTTP. */
+  tls?: { cert: Buffer; key: Buffer } | undefined;
+}
+
+export type HttpServer = Server | HttpsServer;
+
+/** A socket with no traffic for this long is closed (a body that stalls fails sooner: --body-timeout). */
+const IDLE_SOCKET_MS = 300_000;
+
+const log = (line: string): void => void process.stdout.write(`${line}\n`);
+
+export function createHttpServer(handler: RequestHandler, options: ServerOptions): HttpServer {
+  const tls = options.tls;
+  const create = tls ? (o: NodeServerOptions, h: RequestListener) => createHttpsServer({ ...o, ...tls }, h) : createServer;
   const server = create(
     {
       // Large uploads take as long as they take: no whole-request deadline (Node's 5 min would
       // kill them); slow headers and idle sockets are bounded instead.
       requestTimeout: 0,
-      headersTimeout: options.headersTimeoutMs ?? 60_000,
+      headersTimeout: options.headersTimeoutMs,
       // How often Node looks for connections past headersTimeout (30 s by default, which would
       // let a client that never finishes its headers hold a socket for up to 90 s).
-      connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs ?? 1000),
+      connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
       keepAliveTimeout: 65_000,
     },
-    (req, res) => void handle(services, req, res, log),
+    (req, res) => void handle(handler, options, req, res),
   );
-  server.timeout = options.idleTimeoutMs ?? 300_000;
-  // Node answers an Expect other than 100-continue with 417 unless told otherwise; S3 clients expect the request to proceed.
-  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => void handle(services, req, res, log));
+  server.timeout = IDLE_SOCKET_MS;
+  // Node answers an Expect other than 100-continue with 417 unless told otherwise; S3 clients
+  // expect the request to proceed.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => void handle(handler, options, req, res));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable) {
       socket.destroy();
@@ -64,7 +87,8 @@ export function createS3Server(services: Services, options: ServerOptions = {}):
     const body = errorDocument(error, '/', requestId);
     const answer = (): void => {
       socket.end(
-        `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\nx-amz-request-id: ${requestId}\r\nx-amz-id-2: ${requestId}\r\nServer: sluice\r\n` +
+        `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n` +
+          `x-amz-request-id: ${requestId}\r\nx-amz-id-2: ${requestId}\r\nServer: sluice\r\n` +
           `Content-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
     };
@@ -79,7 +103,9 @@ export function createS3Server(services: Services, options: ServerOptions = {}):
     } else {
       answer();
     }
-    if (services.config.accessLog) log(`${new Date().toISOString()} - - ${error.status} ${Buffer.byteLength(body)} 0.0ms ${requestId} - ${err.code ?? 'clientError'}`);
+    if (options.accessLog) {
+      log(`${new Date().toISOString()} - - ${error.status} ${Buffer.byteLength(body)} 0.0ms ${requestId} - ${err.code ?? 'clientError'}`);
+    }
   });
   return server;
 }
@@ -99,63 +125,36 @@ function clientErrorOf(err: NodeJS.ErrnoException): S3Error {
   }
 }
 
-async function handle(services: Services, req: IncomingMessage, res: ServerResponse, log: (line: string) => void): Promise<void> {
+async function handle(handler: RequestHandler, options: ServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = process.hrtime.bigint();
   const requestId = nextRequestId();
   res.setHeader('x-amz-request-id', requestId);
   res.setHeader('x-amz-id-2', requestId);
   res.setHeader('Server', 'sluice');
   const method = req.method ?? 'GET';
-  let user = '-';
-  let target: RequestTarget | undefined;
-  let action = '-';
-
-  if (services.config.accessLog) {
+  const url = req.url ?? '/';
+  let rawPath = url;
+  try {
+    rawPath = splitUrl(url).rawPath;
+  } catch {
+    // not a target we can split: the handler reports it; the log shows it as sent
+  }
+  const exchange: Exchange = { req, res, requestId, rawPath, log: { user: '-', action: '-' } };
+  if (options.accessLog) {
     res.once('close', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const bytes = res.getHeader('content-length') ?? '-';
       const status = res.headersSent ? res.statusCode : 0;
-      log(`${new Date().toISOString()} ${method} ${target?.rawPath ?? req.url} ${status} ${bytes} ${ms.toFixed(1)}ms ${requestId} ${user} ${action}`);
+      log(
+        `${new Date().toISOString()} ${method} ${rawPath} ${status} ${bytes} ${ms.toFixed(1)}ms ${requestId} ` +
+          `${exchange.log.user} ${exchange.log.action}`,
+      );
     });
   }
-
   try {
-    target = parseTarget(req.url ?? '/', services.config.basePath);
-    const identity = services.auth.authenticate(req, target);
-    user = identity.user;
-    const route = resolveRoute(method, target, req.headers['x-amz-copy-source'] !== undefined);
-    action = route.action;
-    if (services.auth.enforcesOwnership) await authorize(services, identity, target, route.action, req.headers['x-amz-copy-source']);
-    const ctx: RequestContext = { req, res, requestId, user, identity, target, services };
-    await route.handler(ctx);
+    await handler(exchange);
   } catch (err) {
-    fail(err, req, res, target?.rawPath ?? req.url ?? '/', requestId, method);
-  }
-}
-
-/**
- * In SigV4 mode buckets belong to their creators: the bucket of the request and the bucket of a
- * copy source must be the caller's (or the caller an admin) before any handler touches storage.
- */
-async function authorize(services: Services, identity: Identity, target: RequestTarget, action: string, copySource: string | string[] | undefined): Promise<void> {
-  const buckets: BucketName[] = [];
-  if (target.bucket !== undefined && action !== 'CreateBucket') {
-    try {
-      buckets.push(parseBucketName(target.bucket));
-    } catch {
-      // the handler reports the invalid name
-    }
-  }
-  if (typeof copySource === 'string') {
-    try {
-      buckets.push(parseCopySource(copySource).bucket);
-    } catch {
-      // the handler reports the malformed header
-    }
-  }
-  for (const bucket of buckets) {
-    const info = await services.namespace.buckets.info(bucket).catch(() => undefined);
-    if (info) requireBucketAccess(identity, info.owner, bucket);
+    fail(err, req, res, rawPath, requestId, method);
   }
 }
 

@@ -28,8 +28,25 @@ t.test('other Unicode passes through', async (t) => {
 t.test('documents', async (t) => {
   t.equal(
     xmlDocument('ListAllMyBucketsResult', [
-      ['Owner', [['ID', 'o&u'], ['DisplayName', 'o&u']]],
-      ['Buckets', [['Bucket', [['Name', 'b1'], ['CreationDate', '2024-01-01T00:00:00.000Z']]]]],
+      [
+        'Owner',
+        [
+          ['ID', 'o&u'],
+          ['DisplayName', 'o&u'],
+        ],
+      ],
+      [
+        'Buckets',
+        [
+          [
+            'Bucket',
+            [
+              ['Name', 'b1'],
+              ['CreationDate', '2024-01-01T00:00:00.000Z'],
+            ],
+          ],
+        ],
+      ],
       ['Skipped', undefined],
       ['Empty', null],
       ['Count', 3],
@@ -43,6 +60,12 @@ t.test('documents', async (t) => {
       '<Empty/><Count>3</Count><IsTruncated>false</IsTruncated><Text></Text>' +
       '</ListAllMyBucketsResult>',
   );
-  t.equal(xmlDocument('Error', [['Code', 'NoSuchKey']], null), '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code></Error>');
-  t.equal(xmlDocument('Tagging', [['TagSet', []]]), `<?xml version="1.0" encoding="UTF-8"?>\n<Tagging xmlns="${S3_NS}"><TagSet></TagSet></Tagging>`);
+  t.equal(
+    xmlDocument('Error', [['Code', 'NoSuchKey']], null),
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code></Error>',
+  );
+  t.equal(
+    xmlDocument('Tagging', [['TagSet', []]]),
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Tagging xmlns="${S3_NS}"><TagSet></TagSet></Tagging>`,
+  );
 });

@@ -2,6 +2,9 @@
 
 export const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
+/** Opens every document; a document streamed in pieces (keep-alive whitespace first) starts with it. */
+export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 // Characters XML 1.0 cannot carry even escaped; S3 sends them as numeric references. CR is
@@ -32,11 +35,12 @@ function render(nodes: XmlNode[], out: string[]): void {
   }
 }
 
-/** Renders `<root xmlns=...>children</root>` with the XML declaration. */
-export function xmlDocument(root: string, children: XmlNode[], namespace: string | null = S3_NS): string {
-  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n'];
+/** Renders `<root xmlns=...>content</root>` with the XML declaration; content is children or text. */
+export function xmlDocument(root: string, content: XmlNode[] | string, namespace: string | null = S3_NS): string {
+  const out: string[] = [XML_DECLARATION];
   out.push(namespace ? `<${root} xmlns="${namespace}">` : `<${root}>`);
-  render(children, out);
+  if (typeof content === 'string') out.push(escapeXml(content));
+  else render(content, out);
   out.push(`</${root}>`);
   return out.join('');
 }

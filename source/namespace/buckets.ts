@@ -3,7 +3,7 @@
 // program is a bucket too, owned by the server's user.
 import { lstat, mkdir, readFile, readdir, realpath, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { S3Error } from '../http/errors';
+import { bucketAlreadyExists, bucketAlreadyOwnedByYou, bucketNotEmpty, isCode, noSuchBucket } from '../errors';
 import type { Layout } from './layout';
 import { INTERNAL_DIR } from './layout';
 import type { Tag } from './metadata';
@@ -66,12 +66,12 @@ export class BucketStore {
       // construction: one lstat answers. Only a link needs resolving.
       const own = await lstat(dir).catch(() => undefined);
       if (own?.isDirectory()) return { dir, device: own.dev };
-      if (!own?.isSymbolicLink()) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+      if (!own?.isSymbolicLink()) throw noSuchBucket(bucket);
     }
     const stats = await stat(dir).catch(() => undefined);
-    if (!stats?.isDirectory()) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+    if (!stats?.isDirectory()) throw noSuchBucket(bucket);
     const real = await realpath(dir).catch(() => undefined); // gone since the stat: no bucket
-    if (real === undefined || !this.layout.isServable(real)) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+    if (real === undefined || !this.layout.isServable(real)) throw noSuchBucket(bucket);
     return { dir, device: stats.dev };
   }
 
@@ -92,16 +92,16 @@ export class BucketStore {
       // stat follows links: a parent that resolves outside ROOT (or into .sluice) is no parent.
       const realParent = parentStats?.isDirectory() ? await realpath(parent).catch(() => undefined) : undefined;
       if (realParent === undefined || !this.layout.isServable(realParent)) {
-        throw new S3Error('NoSuchBucket', `The parent directory of sub-directory bucket "${bucket}" does not exist.`, { BucketName: bucket });
+        throw noSuchBucket(bucket, `The parent directory of sub-directory bucket "${bucket}" does not exist.`);
       }
     }
     try {
       await mkdir(dir);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (!isCode(e, 'EEXIST')) throw e;
       const existing = await this.info(bucket).catch(() => undefined);
-      if (existing?.owner === owner) throw new S3Error('BucketAlreadyOwnedByYou', undefined, { BucketName: bucket });
-      throw new S3Error('BucketAlreadyExists', undefined, { BucketName: bucket });
+      if (existing?.owner === owner) throw bucketAlreadyOwnedByYou(bucket);
+      throw bucketAlreadyExists(bucket);
     }
     await this.writeRecord(bucket, { owner, created: new Date().toISOString(), tags: [] });
   }
@@ -121,13 +121,13 @@ export class BucketStore {
     const dir = await this.require(bucket);
     const entries = await readdir(dir);
     if (entries.some((name) => !name.startsWith(HIDDEN_TEMP_PREFIX))) {
-      throw new S3Error('BucketNotEmpty', undefined, { BucketName: bucket });
+      throw bucketNotEmpty(bucket);
     }
     try {
       await rmdir(dir);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (e as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new S3Error('BucketNotEmpty', undefined, { BucketName: bucket });
+      if (isCode(e, 'ENOTEMPTY', 'EEXIST')) {
+        throw bucketNotEmpty(bucket);
       }
       throw e;
     }

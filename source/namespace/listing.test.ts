@@ -80,9 +80,7 @@ async function walk(f: Fixture, prefix: string, after?: string): Promise<WalkEnt
 }
 
 function reference(f: Fixture, prefix: string, after?: string): string[] {
-  return f.keys
-    .filter((k) => k.startsWith(prefix) && (after === undefined || compareKeys(k, after) > 0))
-    .sort(compareKeys);
+  return f.keys.filter((k) => k.startsWith(prefix) && (after === undefined || compareKeys(k, after) > 0)).sort(compareKeys);
 }
 
 t.test('compareKeys is UTF-8 byte order, not UTF-16', async (t) => {
@@ -104,12 +102,27 @@ t.test('a full walk: every file and directory key in byte order', async (t) => {
     ['\ue000', '\uff21', '\ufffd', '\u{1f600}'],
     'non-BMP after U+E000-U+FFFF',
   );
-  t.same(keys.filter((k) => k.startsWith('mixed/')), ['mixed/', 'mixed/~', 'mixed/\uffff-dir/', 'mixed/\uffff-dir/y', 'mixed/\u{1f600}/', 'mixed/\u{1f600}/x']);
-  t.same(keys.filter((k) => k.startsWith('deep/1/2')), ['deep/1/2-', 'deep/1/2/', 'deep/1/2/3/', 'deep/1/2/3/4/', 'deep/1/2/3/4/file', 'deep/1/2/3/5', 'deep/1/2/x', 'deep/1/20']);
-  t.same(keys.filter((k) => k.startsWith('dir')), ['dir-z/', 'dir-z/q', 'dir.x', 'dir/', 'dir/y', 'dir0']);
+  t.same(
+    keys.filter((k) => k.startsWith('mixed/')),
+    ['mixed/', 'mixed/~', 'mixed/\uffff-dir/', 'mixed/\uffff-dir/y', 'mixed/\u{1f600}/', 'mixed/\u{1f600}/x'],
+  );
+  t.same(
+    keys.filter((k) => k.startsWith('deep/1/2')),
+    ['deep/1/2-', 'deep/1/2/', 'deep/1/2/3/', 'deep/1/2/3/4/', 'deep/1/2/3/4/file', 'deep/1/2/3/5', 'deep/1/2/x', 'deep/1/20'],
+  );
+  t.same(
+    keys.filter((k) => k.startsWith('dir')),
+    ['dir-z/', 'dir-z/q', 'dir.x', 'dir/', 'dir/y', 'dir0'],
+  );
   t.ok(keys.includes('empty/'), 'an empty directory is a key');
-  t.notOk(keys.some((k) => k.includes('.sluice-tmp.')), 'no temp files');
-  t.notOk(keys.some((k) => k.startsWith('link-out') || k.startsWith('link-dir') || k.startsWith('link-internal')), 'no links out of the servable tree, none to directories');
+  t.notOk(
+    keys.some((k) => k.includes('.sluice-tmp.')),
+    'no temp files',
+  );
+  t.notOk(
+    keys.some((k) => k.startsWith('link-out') || k.startsWith('link-dir') || k.startsWith('link-internal')),
+    'no links out of the servable tree, none to directories',
+  );
   const link = entries.find((e) => e.key === 'link-file');
   t.equal(link?.kind, 'file');
   const dir = entries.find((e) => e.key === 'a/c/');
@@ -126,31 +139,57 @@ t.test('prefixes: a directory, the middle of a name, a file, nothing', async (t)
     ['a/c', ['a/c/', 'a/c/d']],
     ['a/c/d', ['a/c/d']],
     ['dir', ['dir-z/', 'dir-z/q', 'dir.x', 'dir/', 'dir/y', 'dir0']],
-    ['deep/1/2', ['deep/1/2-', 'deep/1/2/', 'deep/1/2/3/', 'deep/1/2/3/4/', 'deep/1/2/3/4/file', 'deep/1/2/3/5', 'deep/1/2/x', 'deep/1/20']],
+    [
+      'deep/1/2',
+      ['deep/1/2-', 'deep/1/2/', 'deep/1/2/3/', 'deep/1/2/3/4/', 'deep/1/2/3/4/file', 'deep/1/2/3/5', 'deep/1/2/x', 'deep/1/20'],
+    ],
     ['deep/1/2/3/4/f', ['deep/1/2/3/4/file']],
     ['mixed/\uffff', ['mixed/\uffff-dir/', 'mixed/\uffff-dir/y']],
     ['empty/', ['empty/']],
     ['nothing', []],
     ['nothing/', []],
-    ['b/', [], ],
+    ['b/', []],
     ['a//', []],
     ['../', []],
     ['a/../', []],
   ];
   for (const [prefix, expected] of cases) {
-    t.same((await walk(f, prefix)).map((e) => e.key), expected, JSON.stringify(prefix));
+    t.same(
+      (await walk(f, prefix)).map((e) => e.key),
+      expected,
+      JSON.stringify(prefix),
+    );
   }
 });
 
 t.test('`after` bounds, deep in the tree and between keys', async (t) => {
   const f = await fixture(t);
-  t.same((await walk(f, '', 'deep/1/2/3/4/file')).map((e) => e.key).slice(0, 5), ['deep/1/2/3/5', 'deep/1/2/x', 'deep/1/20', 'dir-z/', 'dir-z/q']);
-  t.same((await walk(f, 'deep/', 'deep/1/2/3/')).map((e) => e.key), ['deep/1/2/3/4/', 'deep/1/2/3/4/file', 'deep/1/2/3/5', 'deep/1/2/x', 'deep/1/20']);
-  t.same((await walk(f, 'a/', 'a/')).map((e) => e.key), ['a/b', 'a/c/', 'a/c/d'], 'after the directory key itself');
-  t.same((await walk(f, 'a/', 'a/c/d')).map((e) => e.key), []);
+  t.same((await walk(f, '', 'deep/1/2/3/4/file')).map((e) => e.key).slice(0, 5), [
+    'deep/1/2/3/5',
+    'deep/1/2/x',
+    'deep/1/20',
+    'dir-z/',
+    'dir-z/q',
+  ]);
+  t.same(
+    (await walk(f, 'deep/', 'deep/1/2/3/')).map((e) => e.key),
+    ['deep/1/2/3/4/', 'deep/1/2/3/4/file', 'deep/1/2/3/5', 'deep/1/2/x', 'deep/1/20'],
+  );
+  t.same(
+    (await walk(f, 'a/', 'a/')).map((e) => e.key),
+    ['a/b', 'a/c/', 'a/c/d'],
+    'after the directory key itself',
+  );
+  t.same(
+    (await walk(f, 'a/', 'a/c/d')).map((e) => e.key),
+    [],
+  );
   t.same((await walk(f, '', 'a.')).map((e) => e.key).slice(0, 3), ['a/', 'a/b', 'a/c/'], 'a start key that is no key');
   t.same((await walk(f, '', '\ufffd')).map((e) => e.key).slice(0, 1), ['\u{1f600}']);
-  t.same((await walk(f, 'mixed/', 'mixed/\uffff-dir/y')).map((e) => e.key), ['mixed/\u{1f600}/', 'mixed/\u{1f600}/x']);
+  t.same(
+    (await walk(f, 'mixed/', 'mixed/\uffff-dir/y')).map((e) => e.key),
+    ['mixed/\u{1f600}/', 'mixed/\u{1f600}/x'],
+  );
   t.same(await walk(f, '', '\u{10ffff}'), [], 'after every key');
 });
 
@@ -162,7 +201,21 @@ t.test('every prefix and start key agree with a sort of all keys', async (t) => 
     probes.add(key.slice(0, -1));
     probes.add(`${key}\u0000`.slice(0, -1) + '!');
   }
-  const prefixes = ['', 'a', 'a/', 'a/c/', 'a/c/d', 'deep/', 'deep/1/2', 'deep/1/2/3/', 'deep/1/2/3/4/', 'dir', 'mixed/', 'mixed/\uffff', 'nothing/'];
+  const prefixes = [
+    '',
+    'a',
+    'a/',
+    'a/c/',
+    'a/c/d',
+    'deep/',
+    'deep/1/2',
+    'deep/1/2/3/',
+    'deep/1/2/3/4/',
+    'dir',
+    'mixed/',
+    'mixed/\uffff',
+    'nothing/',
+  ];
   let mismatches = 0;
   let checked = 0;
   for (const prefix of prefixes) {
@@ -212,9 +265,28 @@ t.test('skip() drops a common prefix whole', async (t) => {
   const f = await fixture(t);
   t.same(await listWithDelimiter(f, '', '/'), referenceDelimited(f, '', '/'));
   t.same((await listWithDelimiter(f, '', '/')).prefixes.slice(0, 3), ['a/', 'ab/', 'deep/']);
-  t.same(await listWithDelimiter(f, 'deep/1/', '/'), { keys: ['deep/1/', 'deep/1/2-', 'deep/1/20'], prefixes: ['deep/1/2/'] }, 'the folder key equal to the prefix is a key');
-  for (const [prefix, delimiter] of [['', '-'], ['', '2'], ['deep/', '/3'], ['', 'c'], ['a', '/'], ['mixed/', '/'], ['deep/1/2', '/'], ['', '/2/'], ['', '\u{1f600}'], ['mixed/', '\uffff']] as const) {
-    t.same(await listWithDelimiter(f, prefix, delimiter), referenceDelimited(f, prefix, delimiter), `prefix ${prefix} delimiter ${delimiter}`);
+  t.same(
+    await listWithDelimiter(f, 'deep/1/', '/'),
+    { keys: ['deep/1/', 'deep/1/2-', 'deep/1/20'], prefixes: ['deep/1/2/'] },
+    'the folder key equal to the prefix is a key',
+  );
+  for (const [prefix, delimiter] of [
+    ['', '-'],
+    ['', '2'],
+    ['deep/', '/3'],
+    ['', 'c'],
+    ['a', '/'],
+    ['mixed/', '/'],
+    ['deep/1/2', '/'],
+    ['', '/2/'],
+    ['', '\u{1f600}'],
+    ['mixed/', '\uffff'],
+  ] as const) {
+    t.same(
+      await listWithDelimiter(f, prefix, delimiter),
+      referenceDelimited(f, prefix, delimiter),
+      `prefix ${prefix} delimiter ${delimiter}`,
+    );
   }
 });
 
@@ -223,7 +295,11 @@ t.test('a directory is read only when the walk goes into it, so a skipped one is
   const into = new KeyWalker(f.layout, f.bucketDir, { prefix: 'ab' });
   t.equal((await into.next())?.key, 'ab/');
   writeFileSync(join(f.bucketDir, 'ab', 'added-after'), '');
-  t.same([(await into.next())?.key, (await into.next())?.key, await into.next()], ['ab/added-after', 'ab/x', undefined], 'read after the directory key was returned');
+  t.same(
+    [(await into.next())?.key, (await into.next())?.key, await into.next()],
+    ['ab/added-after', 'ab/x', undefined],
+    'read after the directory key was returned',
+  );
 
   const skipped = new KeyWalker(f.layout, f.bucketDir, { prefix: 'a' });
   const seen: string[] = [];

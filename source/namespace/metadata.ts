@@ -5,8 +5,10 @@
 import type { BigIntStats } from 'node:fs';
 import { open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Layout } from './layout';
+import { isCode } from '../errors';
+import type { ChecksumAlgorithm } from '../streams/checksums';
 import { readAt } from '../streams/read-at';
+import type { Layout } from './layout';
 import { uniqueSuffix } from './tmp';
 
 export interface ContentHeaders {
@@ -19,9 +21,6 @@ export interface ContentHeaders {
 }
 
 export type Tag = { key: string; value: string };
-
-export const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const;
-export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 
 /** What S3 knows of an object beyond its bytes. */
 export interface ObjectAttributes {
@@ -101,7 +100,8 @@ export class MetadataStore {
         // One stat instead of open, read and close. A record is rewritten only by a rename, so
         // the same inode, size and times mean the same content, whichever process wrote it.
         const now = await stat(path);
-        if (now.ino === cached.ino && now.ctimeMs === cached.ctimeMs && now.mtimeMs === cached.mtimeMs && now.size === cached.size) return cached.record;
+        if (now.ino === cached.ino && now.ctimeMs === cached.ctimeMs && now.mtimeMs === cached.mtimeMs && now.size === cached.size)
+          return cached.record;
         this.cache.delete(path);
       }
       const { text, ino, ctimeMs, mtimeMs, size } = await readRecordFile(path);
@@ -116,7 +116,7 @@ export class MetadataStore {
       return record;
     } catch (e) {
       this.cache.delete(path);
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isCode(e, 'ENOENT')) return undefined;
       throw e;
     }
   }
@@ -175,8 +175,8 @@ export class MetadataStore {
   async remove(stats: BigIntStats): Promise<void> {
     const path = this.pathOf(stats);
     this.cache.delete(path);
-    await unlink(path).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e;
+    await unlink(path).catch((e: unknown) => {
+      if (!isCode(e, 'ENOENT')) throw e;
     });
   }
 

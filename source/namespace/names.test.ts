@@ -1,7 +1,16 @@
 // Bucket names and object keys: S3's rules, plus what a POSIX path can hold.
 import t from 'tap';
-import { S3Error } from '../http/errors';
-import { bucketSegments, isFolderKey, isSubDirectoryBucket, isValidS3BucketName, keySegments, MAX_KEY_BYTES, parseBucketName, parseObjectKey } from './names';
+import { S3Error } from '../errors';
+import {
+  bucketSegments,
+  isFolderKey,
+  isSubDirectoryBucket,
+  isValidS3BucketName,
+  keySegments,
+  MAX_KEY_BYTES,
+  parseBucketName,
+  parseObjectKey,
+} from './names';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -13,7 +22,21 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 t.test('valid S3 bucket names', async (t) => {
-  for (const name of ['abc', 'a'.repeat(63), 'my-bucket', 'my.bucket.name', '0ab', 'ab9', 'a-b-c', '123', 'a1.b2-c3', 'xn-ok', 'sthree', 'my-s3alias-not', 'ol-s3']) {
+  for (const name of [
+    'abc',
+    'a'.repeat(63),
+    'my-bucket',
+    'my.bucket.name',
+    '0ab',
+    'ab9',
+    'a-b-c',
+    '123',
+    'a1.b2-c3',
+    'xn-ok',
+    'sthree',
+    'my-s3alias-not',
+    'ol-s3',
+  ]) {
     t.ok(isValidS3BucketName(name), name);
     t.equal(parseBucketName(name), name, name);
   }
@@ -48,7 +71,11 @@ t.test('invalid S3 bucket names', async (t) => {
   ];
   for (const [name, why] of cases) {
     t.notOk(isValidS3BucketName(name), `${why}: ${JSON.stringify(name)}`);
-    t.equal(codeOf(() => parseBucketName(name)), 'InvalidBucketName', why);
+    t.equal(
+      codeOf(() => parseBucketName(name)),
+      'InvalidBucketName',
+      why,
+    );
   }
   try {
     parseBucketName('Bad');
@@ -84,11 +111,35 @@ t.test('Alluxio sub-directory buckets a:b:c', async (t) => {
     ['abc:\ud800', 'lone surrogate (would alias U+FFFD on disk)'],
     ['abc:x\udc00y', 'lone low surrogate'],
   ];
-  for (const [name, why] of cases) t.equal(codeOf(() => parseBucketName(name)), 'InvalidBucketName', `${why}: ${JSON.stringify(name)}`);
+  for (const [name, why] of cases)
+    t.equal(
+      codeOf(() => parseBucketName(name)),
+      'InvalidBucketName',
+      `${why}: ${JSON.stringify(name)}`,
+    );
 });
 
 t.test('valid object keys', async (t) => {
-  for (const key of ['a', 'dir/file.txt', 'dir/', 'a/b/c/', '...', '.a', 'a.', '..a', 'a..', ' ', 'a b', 'caf\u00e9', '\u{1f600}', 'a\\b', 'x/.hidden/y', '-', 'a\nb', '\ue000\uffff']) {
+  for (const key of [
+    'a',
+    'dir/file.txt',
+    'dir/',
+    'a/b/c/',
+    '...',
+    '.a',
+    'a.',
+    '..a',
+    'a..',
+    ' ',
+    'a b',
+    'caf\u00e9',
+    '\u{1f600}',
+    'a\\b',
+    'x/.hidden/y',
+    '-',
+    'a\nb',
+    '\ue000\uffff',
+  ]) {
     t.equal(parseObjectKey(key), key, JSON.stringify(key));
   }
   const max = `${'a'.repeat(255)}/${'b'.repeat(255)}/${'c'.repeat(255)}/${'d'.repeat(255)}/`; // 1024 bytes
@@ -96,7 +147,11 @@ t.test('valid object keys', async (t) => {
   t.equal(parseObjectKey(max), max, 'exactly 1024 bytes');
   const multibyte = `${'\u20ac'.repeat(85)}/`.repeat(4) + 'abcd'; // 4 * (255 + 1) + 4 bytes, 344 characters
   t.equal(Buffer.byteLength(multibyte), 1028);
-  t.equal(codeOf(() => parseObjectKey(multibyte)), 'KeyTooLongError', 'bytes are counted, not characters');
+  t.equal(
+    codeOf(() => parseObjectKey(multibyte)),
+    'KeyTooLongError',
+    'bytes are counted, not characters',
+  );
   t.equal(parseObjectKey(multibyte.slice(0, -4)), multibyte.slice(0, -4), '1024 bytes of 3-byte characters');
 });
 
@@ -126,7 +181,12 @@ t.test('invalid object keys', async (t) => {
     ['x'.repeat(256), 'KeyTooLongError', 'a segment longer than 255 bytes'],
     [`d/${'\u00e9'.repeat(128)}/`, 'KeyTooLongError', 'a segment of 256 UTF-8 bytes'],
   ];
-  for (const [key, code, why] of cases) t.equal(codeOf(() => parseObjectKey(key)), code, `${why}: ${JSON.stringify(key.slice(0, 40))}`);
+  for (const [key, code, why] of cases)
+    t.equal(
+      codeOf(() => parseObjectKey(key)),
+      code,
+      `${why}: ${JSON.stringify(key.slice(0, 40))}`,
+    );
 });
 
 t.test('errors name the key only where XML can carry it', async (t) => {

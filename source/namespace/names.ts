@@ -1,5 +1,5 @@
 // Bucket names and object keys: validated before they are turned into paths.
-import { S3Error } from '../http/errors';
+import { S3Error, badKey, invalidBucketName } from '../errors';
 
 /** A validated bucket name; `a:b:c` names the sub-directory bucket ROOT/a/b/c. */
 export type BucketName = string & { readonly __brand: 'BucketName' };
@@ -34,14 +34,19 @@ function hasLoneSurrogate(text: string): boolean {
 /** A directory name usable as a later segment of an Alluxio `a:b:c` bucket. */
 function isValidSubBucketSegment(segment: string): boolean {
   return (
-    segment !== '' && segment !== '.' && segment !== '..' && !/[/\\\0]/.test(segment) && !hasLoneSurrogate(segment) && Buffer.byteLength(segment) <= 255
+    segment !== '' &&
+    segment !== '.' &&
+    segment !== '..' &&
+    !/[/\\\0]/.test(segment) &&
+    !hasLoneSurrogate(segment) &&
+    Buffer.byteLength(segment) <= 255
   );
 }
 
 export function parseBucketName(name: string): BucketName {
   const segments = name.split(':');
   if (!isValidS3BucketName(segments[0]!) || !segments.slice(1).every(isValidSubBucketSegment)) {
-    throw new S3Error('InvalidBucketName', undefined, { BucketName: name });
+    throw invalidBucketName(name);
   }
   return name as BucketName;
 }
@@ -69,10 +74,10 @@ export function parseObjectKey(key: string): ObjectKey {
   const segments = (key.endsWith('/') ? key.slice(0, -1) : key).split('/');
   for (const segment of segments) {
     if (segment === '' || segment === '.' || segment === '..') {
-      throw new S3Error('InvalidArgument', 'Object keys may not contain empty, "." or ".." path segments.', { Key: key });
+      throw badKey('InvalidArgument', 'Object keys may not contain empty, "." or ".." path segments.', key);
     }
     if (Buffer.byteLength(segment, 'utf8') > 255) {
-      throw new S3Error('KeyTooLongError', 'A segment of the key between slashes is longer than 255 bytes.', { Key: key });
+      throw badKey('KeyTooLongError', 'A segment of the key between slashes is longer than 255 bytes.', key);
     }
   }
   return key as ObjectKey;

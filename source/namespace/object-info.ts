@@ -3,11 +3,11 @@
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import type * as MimeTypes from 'mime-types';
-import type { ObjectAttributes } from './metadata';
+import type { DirectoryMarks, ObjectAttributes } from './metadata';
 import type { ObjectKey } from './names';
 
 /** The MD5 of zero bytes: the true ETag of a folder object. */
-export const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
+const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 
 export interface ObjectInfo extends ObjectAttributes {
   key: ObjectKey;
@@ -36,14 +36,56 @@ export function contentTypeOf(key: ObjectKey): string {
   return mimeTypes.lookup(key) || 'application/octet-stream';
 }
 
-/** Describes a file version sluice recorded `attributes` for. */
-export function describeRecorded(key: ObjectKey, stats: BigIntStats, attributes: ObjectAttributes): ObjectInfo {
+/** The one way an ObjectInfo is made: the version's identity, and what S3 says of it. */
+function describe(
+  key: ObjectKey,
+  stats: BigIntStats,
+  kind: { isFolder: boolean; foreign: boolean },
+  attributes: ObjectAttributes,
+): ObjectInfo {
   // Field by field, not by spreading the record: a fixed shape is much cheaper on every read.
   const { etag, headers, userMeta, tags, owner, partSizes, checksum } = attributes;
-  const info: ObjectInfo = { key, size: Number(stats.size), lastModified: new Date(Number(stats.mtimeNs / 1_000_000n)), isFolder: false, stats, foreign: false, etag, headers, userMeta, tags, owner };
+  const size = kind.isFolder ? 0 : Number(stats.size);
+  const lastModified = new Date(Number(stats.mtimeNs / 1_000_000n));
+  const info: ObjectInfo = {
+    key,
+    size,
+    lastModified,
+    isFolder: kind.isFolder,
+    stats,
+    foreign: kind.foreign,
+    etag,
+    headers,
+    userMeta,
+    tags,
+    owner,
+  };
   if (partSizes) info.partSizes = partSizes;
   if (checksum) info.checksum = checksum;
   return info;
+}
+
+/** A file version sluice recorded `attributes` for. */
+export function describeRecorded(key: ObjectKey, stats: BigIntStats, attributes: ObjectAttributes): ObjectInfo {
+  return describe(key, stats, { isFolder: false, foreign: false }, attributes);
+}
+
+/** A file another program wrote: its type from its name, a stable non-MD5 ETag. */
+export function describeForeign(key: ObjectKey, stats: BigIntStats, owner: string): ObjectInfo {
+  const attributes = { etag: foreignETag(stats), headers: { contentType: contentTypeOf(key) }, userMeta: {}, tags: [], owner };
+  return describe(key, stats, { isFolder: false, foreign: true }, attributes);
+}
+
+/** A folder object `dir/`: a directory, with the tags and owner its marks record. */
+export function describeFolder(key: ObjectKey, stats: BigIntStats, marks: DirectoryMarks | undefined, defaultOwner: string): ObjectInfo {
+  const attributes = {
+    etag: EMPTY_MD5,
+    headers: { contentType: 'application/x-directory' },
+    userMeta: {},
+    tags: marks?.tags ?? [],
+    owner: marks?.owner ?? defaultOwner,
+  };
+  return describe(key, stats, { isFolder: true, foreign: false }, attributes);
 }
 
 /** The recordable part of an object's description. */

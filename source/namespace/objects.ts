@@ -5,16 +5,21 @@ import { constants as fsConstants, createWriteStream, type BigIntStats, type Wri
 import { lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { S3Error } from '../http/errors';
+import { S3Error, accessDenied, existingObjectIsDirectory, isCode, noSuchKey, objectParentIsFile } from '../errors';
 import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 import { pump } from '../streams/pump';
+import { fillFile, type FileFiller } from './assembly';
 import type { BucketStore } from './buckets';
-import { createOnly, existingDirectory, fillFile, isCode, syncDirectory, type FileFiller } from './file-steps';
+import { createOnly } from './create-only';
 import type { Layout } from './layout';
 import type { MetadataStore, ObjectAttributes } from './metadata';
 import { isFolderKey, keySegments, type BucketName, type ObjectKey } from './names';
-import { attributesOf, contentTypeOf, describeRecorded, EMPTY_MD5, foreignETag, type ObjectInfo } from './object-info';
+import { attributesOf, describeFolder, describeForeign, describeRecorded, type ObjectInfo } from './object-info';
+import { syncDirectory } from './sync';
 import { HIDDEN_TEMP_PREFIX, tempName } from './tmp';
+
+/** A key that resolves (through a link) outside ROOT or into its internal folder. */
+const outsideTree = (key: ObjectKey): S3Error => accessDenied('The key resolves outside the served tree.', { key });
 
 export interface OpenObject {
   info: ObjectInfo;
@@ -50,54 +55,29 @@ export class ObjectStore {
   /** Describes a file version; `stats` must be of the file as opened or stat'ed. */
   async describe(key: ObjectKey, stats: BigIntStats): Promise<ObjectInfo> {
     const recorded = await this.metadata.readFile(stats);
-    if (recorded) return describeRecorded(key, stats, recorded);
-    return {
-      key,
-      size: Number(stats.size),
-      lastModified: new Date(Number(stats.mtimeNs / 1_000_000n)),
-      isFolder: false,
-      stats,
-      foreign: true,
-      etag: foreignETag(stats),
-      headers: { contentType: contentTypeOf(key) },
-      userMeta: {},
-      tags: [],
-      owner: this.options.defaultOwner,
-    };
+    return recorded ? describeRecorded(key, stats, recorded) : describeForeign(key, stats, this.options.defaultOwner);
   }
 
-  private async describeFolder(key: ObjectKey, path: string): Promise<ObjectInfo> {
+  private async describeFolderAt(key: ObjectKey, path: string): Promise<ObjectInfo> {
     const stats = await stat(path, { bigint: true }).catch(() => undefined);
-    if (!stats?.isDirectory()) throw new S3Error('NoSuchKey', undefined, { Key: key });
+    if (!stats?.isDirectory()) throw noSuchKey(key);
     const marks = await this.metadata.readDirectory(stats);
-    if (!this.options.listDirectories && !marks?.folder) throw new S3Error('NoSuchKey', undefined, { Key: key });
-    return {
-      key,
-      size: 0,
-      lastModified: new Date(Number(stats.mtimeNs / 1_000_000n)),
-      foreign: false,
-      isFolder: true,
-      stats,
-      etag: EMPTY_MD5,
-      headers: { contentType: 'application/x-directory' },
-      userMeta: {},
-      tags: marks?.tags ?? [],
-      owner: marks?.owner ?? this.options.defaultOwner,
-    };
+    if (!this.options.listDirectories && !marks?.folder) throw noSuchKey(key);
+    return describeFolder(key, stats, marks, this.options.defaultOwner);
   }
 
   /** Resolves symlinks and refuses anything that lands outside ROOT or in its internal folder. */
   private async requireServable(path: string, key: ObjectKey): Promise<void> {
     const real = await realpath(path).catch(() => undefined);
-    if (real === undefined) throw new S3Error('NoSuchKey', undefined, { Key: key });
-    if (!this.layout.isServable(real)) throw new S3Error('AccessDenied', 'The key resolves outside the served tree.', { Key: key });
+    if (real === undefined) throw noSuchKey(key);
+    if (!this.layout.isServable(real)) throw outsideTree(key);
   }
 
   async head(bucket: BucketName, key: ObjectKey): Promise<ObjectInfo> {
     const path = this.pathOf(await this.buckets.require(bucket), key);
     if (isFolderKey(key)) {
       await this.requireServable(path, key);
-      return this.describeFolder(key, path);
+      return this.describeFolderAt(key, path);
     }
     await this.requireServable(path, key);
     return this.describeAt(key, path);
@@ -114,7 +94,7 @@ export class ObjectStore {
         if (isCode(e, 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP')) return undefined;
         throw e;
       });
-      if (!stats?.isFile()) throw new S3Error('NoSuchKey', undefined, { Key: key });
+      if (!stats?.isFile()) throw noSuchKey(key);
       const info = await this.describe(key, stats);
       if (!info.foreign || attempt >= 3) return info;
       const now = await stat(path, { bigint: true }).catch(() => undefined);
@@ -127,7 +107,7 @@ export class ObjectStore {
     if (isFolderKey(key)) {
       const path = this.pathOf(await this.buckets.require(bucket), key);
       await this.requireServable(path, key);
-      return { info: await this.describeFolder(key, path) };
+      return { info: await this.describeFolderAt(key, path) };
     }
     // The bucket is checked while the object is opened, not before: reads are the most frequent
     // request, and the two lookups overlap. Its answer is awaited before any other.
@@ -144,12 +124,12 @@ export class ObjectStore {
         // O_NONBLOCK: a FIFO planted in the tree must not hang the read (it is then refused as no file).
         handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
       } catch (e) {
-        if (isCode(e, 'ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP')) return refuse(new S3Error('NoSuchKey', undefined, { Key: key }));
+        if (isCode(e, 'ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP')) return refuse(noSuchKey(key));
         throw e;
       }
       try {
         const stats = await handle.stat({ bigint: true });
-        if (!stats.isFile()) await refuse(new S3Error('NoSuchKey', undefined, { Key: key }));
+        if (!stats.isFile()) await refuse(noSuchKey(key));
         await this.requireServable(path, key).catch((e: S3Error) => refuse(e));
         const info = await this.describe(key, stats);
         // Replaced (or deleted) while we opened it: a writer renamed a new version over it and
@@ -199,9 +179,7 @@ export class ObjectStore {
             continue;
           }
         }
-        if (isCode(e, 'EEXIST', 'ENOTDIR')) {
-          throw new S3Error('ObjectParentIsFile', `Object "${key}" cannot be written: a parent path is an existing object.`, { Key: key });
-        }
+        if (isCode(e, 'EEXIST', 'ENOTDIR')) throw objectParentIsFile(key);
         throw e;
       }
     }
@@ -211,7 +189,7 @@ export class ObjectStore {
   }
 
   private async requireServableDirectory(dir: string, key: ObjectKey): Promise<void> {
-    if (!this.layout.isServable(await realpath(dir))) throw new S3Error('AccessDenied', 'The key resolves outside the served tree.', { Key: key });
+    if (!this.layout.isServable(await realpath(dir))) throw outsideTree(key);
   }
 
   /** True when `path` (its parents and, if it is a link, its target) lies inside the served tree. */
@@ -295,9 +273,7 @@ export class ObjectStore {
         return previous?.isFile() ? previous : undefined;
       } catch (e) {
         if (e instanceof S3Error) throw e;
-        if (isCode(e, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) {
-          throw existingDirectory(key);
-        }
+        if (isCode(e, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) throw existingObjectIsDirectory(key);
         // A concurrent delete removed an empty parent between mkdir and rename: make it again.
         if (isCode(e, 'ENOENT') && attempt < 5) {
           parentChanged(await this.ensureParents(bucketDir, key, segments, owner));
@@ -315,7 +291,7 @@ export class ObjectStore {
     const dir = await this.ensureParents(bucketDir, key, segments, owner);
     const stats = await stat(dir, { bigint: true });
     await this.metadata.writeDirectory(stats, { folder: true, implicit: false, owner, tags });
-    return this.describeFolder(key, dir);
+    return this.describeFolderAt(key, dir);
   }
 
   /** Replaces the recorded attributes of the current version, without touching its bytes. */

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, readdir, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { isCode } from '../errors';
 
 /** Files beside their target (a bucket on another device) carry this prefix and are never listed. */
 export const HIDDEN_TEMP_PREFIX = '.sluice-tmp.';
@@ -27,7 +28,7 @@ function isAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    return isCode(e, 'EPERM');
   }
 }
 

@@ -1,6 +1,6 @@
 // The cleaner: aborts multipart uploads idle longer than the timeout, in the background, with the
 // retry count, delay and pool size of Alluxio's cleaner properties.
-import { S3Error } from '../http/errors';
+import { S3Error } from '../errors';
 import type { UploadStore } from './uploads';
 
 export interface CleanerOptions {

@@ -17,13 +17,14 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { S3Error } from '../http/errors';
+import { S3Error, isCode, noSuchUpload } from '../errors';
 import { FILE_IO_BYTES } from '../streams/buffer-sizes';
+import type { ChecksumAlgorithm } from '../streams/checksums';
 import { pump } from '../streams/pump';
-import { isCode } from './file-steps';
+import { AssemblyPool } from './assembly';
 import type { Layout } from './layout';
 import { compareKeys } from './listing';
-import type { ChecksumAlgorithm, ContentHeaders, Tag } from './metadata';
+import type { ContentHeaders, Tag } from './metadata';
 import type { BucketName, ObjectKey } from './names';
 import { uniqueSuffix, tempName } from './tmp';
 
@@ -54,9 +55,7 @@ export interface PartInfo {
   path: string;
 }
 
-export type UploadState =
-  | { state: 'pending' | 'claimed'; record: UploadRecord }
-  | { state: 'done'; result: CompletedUpload };
+export type UploadState = { state: 'pending' | 'claimed'; record: UploadRecord } | { state: 'done'; result: CompletedUpload };
 
 export interface CompletedUpload {
   bucket: BucketName;
@@ -92,10 +91,6 @@ function initiationOrder(record: UploadRecord): number {
   return record.initiatedUs ?? Date.parse(record.initiated) * 1000;
 }
 
-function noSuchUpload(uploadId: string): S3Error {
-  return new S3Error('NoSuchUpload', undefined, { UploadId: uploadId });
-}
-
 export interface UploadStoreOptions {
   /**
    * While a part streams in, the upload is marked active this often, so the cleaner never takes
@@ -104,11 +99,21 @@ export interface UploadStoreOptions {
   activityIntervalMs?: number;
   /** fsync each part before UploadPart is acknowledged (--fsync). */
   fsync?: boolean;
+  /** At most this many uploads are assembled at once in this process. */
+  assemblies?: number;
+}
+
+/** What a part is known by once its bytes are verified: its ETag and the checksum it was sent with. */
+export interface PartDigest {
+  md5: string;
+  checksum?: { algorithm: ChecksumAlgorithm; value: string };
 }
 
 export class UploadStore {
   private readonly activityIntervalMs: number;
   private readonly fsync: boolean;
+  /** Slots for CompleteMultipartUpload's assembly (Alluxio's complete pool). */
+  readonly assemblies: AssemblyPool;
 
   constructor(
     private readonly layout: Layout,
@@ -116,6 +121,7 @@ export class UploadStore {
   ) {
     this.activityIntervalMs = Math.max(50, options.activityIntervalMs ?? 60_000);
     this.fsync = options.fsync ?? false;
+    this.assemblies = new AssemblyPool(options.assemblies ?? 20);
   }
 
   private dirOf(uploadId: string): string {
@@ -164,7 +170,7 @@ export class UploadStore {
     record: UploadRecord,
     partNumber: number,
     source: Readable,
-    finish: () => { md5: string; checksum?: { algorithm: ChecksumAlgorithm; value: string } } | Promise<{ md5: string; checksum?: { algorithm: ChecksumAlgorithm; value: string } }>,
+    finish: () => PartDigest | Promise<PartDigest>,
   ): Promise<PartInfo> {
     const dir = this.dirOf(record.uploadId);
     const partsDir = join(dir, 'parts');
@@ -227,8 +233,17 @@ export class UploadStore {
         const partNumber = Number(match[1]);
         const current = byNumber.get(partNumber);
         if (current && current.lastModified.getTime() >= stats.mtimeMs) return;
-        const checksum = match[3] ? { algorithm: match[3] as ChecksumAlgorithm, value: Buffer.from(match[4]!, 'base64url').toString('base64') } : undefined;
-        byNumber.set(partNumber, { partNumber, etag: match[2]!, size: stats.size, lastModified: stats.mtime, path, ...(checksum ? { checksum } : {}) });
+        const checksum = match[3]
+          ? { algorithm: match[3] as ChecksumAlgorithm, value: Buffer.from(match[4]!, 'base64url').toString('base64') }
+          : undefined;
+        byNumber.set(partNumber, {
+          partNumber,
+          etag: match[2]!,
+          size: stats.size,
+          lastModified: stats.mtime,
+          path,
+          ...(checksum ? { checksum } : {}),
+        });
       }),
     );
     return [...byNumber.values()].sort((a, b) => a.partNumber - b.partNumber);

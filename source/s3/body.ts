@@ -3,16 +3,20 @@
 // once the last byte is in.
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
-import type { RequestContext } from '../http/context';
-import { S3Error } from '../http/errors';
-import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../namespace';
 import { ChunkSignatureVerifier } from '../auth/chunk-signatures';
+import { S3Error } from '../errors';
+import { headerValue } from '../http/headers';
+import { parseXml, type XmlElement } from '../http/request-xml';
 import { AwsChunkedDecoder } from '../streams/aws-chunked';
 import { STAGE_BYTES } from '../streams/buffer-sizes';
+import { CHECKSUM_ALGORITHMS, CHECKSUM_BYTES, type ChecksumAlgorithm } from '../streams/checksums';
+import { collectBounded } from '../streams/collect';
 import { DigestStream } from '../streams/digest';
 import { pump } from '../streams/pump';
+import type { RequestContext } from './context';
 
-const CHECKSUM_BYTES: Record<ChecksumAlgorithm, number> = { crc32: 4, crc32c: 4, crc64nvme: 8, sha1: 20, sha256: 32 };
+/** What receiving a body needs of a request (a RequestContext is one). */
+export type BodySource = Pick<RequestContext, 'req' | 'res' | 'identity'> & { services: { config: { bodyTimeoutMs: number } } };
 
 export interface VerifiedBody {
   md5: Buffer;
@@ -28,11 +32,6 @@ export interface IncomingBody {
   verify(): VerifiedBody;
 }
 
-function header(ctx: RequestContext, name: string): string | undefined {
-  const value = ctx.req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function decodeBase64Digest(value: string, bytes: number, what: string): Buffer {
   const digest = Buffer.from(value, 'base64');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value) || digest.length !== bytes) {
@@ -42,23 +41,29 @@ function decodeBase64Digest(value: string, bytes: number, what: string): Buffer 
 }
 
 /** Which x-amz-checksum-* the client announced, and its value if sent as a header. */
-function announcedChecksum(ctx: RequestContext): { algorithm: ChecksumAlgorithm; value?: string; inTrailer: boolean } | undefined {
-  const inHeaders = CHECKSUM_ALGORITHMS.filter((a) => header(ctx, `x-amz-checksum-${a}`) !== undefined);
-  if (inHeaders.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum types are not allowed.');
-  if (inHeaders.length === 1) return { algorithm: inHeaders[0]!, value: header(ctx, `x-amz-checksum-${inHeaders[0]!}`)!, inTrailer: false };
-  const trailer = header(ctx, 'x-amz-trailer')?.trim().toLowerCase();
+function announcedChecksum(ctx: BodySource): { algorithm: ChecksumAlgorithm; value?: string; inTrailer: boolean } | undefined {
+  const inHeaders = CHECKSUM_ALGORITHMS.filter((a) => headerValue(ctx.req.headers, `x-amz-checksum-${a}`) !== undefined);
+  if (inHeaders.length > 1)
+    throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum types are not allowed.');
+  if (inHeaders.length === 1)
+    return { algorithm: inHeaders[0]!, value: headerValue(ctx.req.headers, `x-amz-checksum-${inHeaders[0]!}`)!, inTrailer: false };
+  const trailer = headerValue(ctx.req.headers, 'x-amz-trailer')?.trim().toLowerCase();
   if (trailer) {
     const algorithm = CHECKSUM_ALGORITHMS.find((a) => trailer === `x-amz-checksum-${a}`);
     if (!algorithm) throw new S3Error('InvalidRequest', `The trailer "${trailer}" is not supported.`);
     return { algorithm, inTrailer: true };
   }
-  const declared = (header(ctx, 'x-amz-sdk-checksum-algorithm') ?? header(ctx, 'x-amz-checksum-algorithm'))?.toLowerCase();
-  if (declared) {
-    const algorithm = CHECKSUM_ALGORITHMS.find((a) => a === declared);
-    if (!algorithm) throw new S3Error('InvalidRequest', `Checksum algorithm "${declared}" is not supported.`);
-    return { algorithm, inTrailer: false };
-  }
+  const declared = headerValue(ctx.req.headers, 'x-amz-sdk-checksum-algorithm') ?? headerValue(ctx.req.headers, 'x-amz-checksum-algorithm');
+  if (declared) return { algorithm: checksumAlgorithmNamed(declared), inTrailer: false };
   return undefined;
+}
+
+/** A checksum algorithm as a header names it (`CRC32`, `sha256`, ...); InvalidRequest for others. */
+export function checksumAlgorithmNamed(text: string): ChecksumAlgorithm {
+  const name = text.trim().toLowerCase();
+  const algorithm = CHECKSUM_ALGORITHMS.find((a) => a === name);
+  if (!algorithm) throw new S3Error('InvalidRequest', `Checksum algorithm "${text}" is not supported.`);
+  return algorithm;
 }
 
 /**
@@ -85,15 +90,16 @@ function watchForStall(req: IncomingMessage, inlet: PassThrough, timeoutMs: numb
  * Prepares to receive a body. Everything that can be checked from the headers is checked before
  * a byte is read, so a bad request fails without writing anything.
  */
-export function receiveBody(ctx: RequestContext): IncomingBody {
+export function receiveBody(ctx: BodySource): IncomingBody {
   const { req } = ctx;
-  const contentSha256 = header(ctx, 'x-amz-content-sha256');
-  const encoding = header(ctx, 'content-encoding') ?? '';
+  const contentSha256 = headerValue(ctx.req.headers, 'x-amz-content-sha256');
+  const encoding = headerValue(ctx.req.headers, 'content-encoding') ?? '';
   const chunked = /(^|,)\s*aws-chunked\s*(,|$)/i.test(encoding) || (contentSha256?.startsWith('STREAMING-') ?? false);
-  const contentLength = header(ctx, 'content-length');
-  if (contentLength === undefined && header(ctx, 'transfer-encoding') === undefined) throw new S3Error('MissingContentLength');
+  const contentLength = headerValue(ctx.req.headers, 'content-length');
+  if (contentLength === undefined && headerValue(ctx.req.headers, 'transfer-encoding') === undefined)
+    throw new S3Error('MissingContentLength');
   let expectedLength: number | undefined;
-  const lengthText = chunked ? header(ctx, 'x-amz-decoded-content-length') : contentLength;
+  const lengthText = chunked ? headerValue(ctx.req.headers, 'x-amz-decoded-content-length') : contentLength;
   if (lengthText !== undefined) {
     if (!/^\d{1,16}$/.test(lengthText.trim())) throw new S3Error('InvalidArgument', 'The content length is not a valid number.');
     expectedLength = Number(lengthText);
@@ -101,10 +107,11 @@ export function receiveBody(ctx: RequestContext): IncomingBody {
     throw new S3Error('MissingContentLength', 'aws-chunked uploads must send x-amz-decoded-content-length.');
   }
 
-  const md5Header = header(ctx, 'content-md5');
+  const md5Header = headerValue(ctx.req.headers, 'content-md5');
   const expectedMd5 = md5Header === undefined ? undefined : decodeBase64Digest(md5Header.trim(), 16, 'Content-MD5');
   const checksum = announcedChecksum(ctx);
-  if (checksum?.value !== undefined) decodeBase64Digest(checksum.value.trim(), CHECKSUM_BYTES[checksum.algorithm], `x-amz-checksum-${checksum.algorithm}`);
+  if (checksum?.value !== undefined)
+    decodeBase64Digest(checksum.value.trim(), CHECKSUM_BYTES[checksum.algorithm], `x-amz-checksum-${checksum.algorithm}`);
   let payloadSha256: Buffer | undefined;
   if (contentSha256 !== undefined && /^[0-9a-fA-F]{64}$/.test(contentSha256)) payloadSha256 = Buffer.from(contentSha256, 'hex');
 
@@ -115,7 +122,8 @@ export function receiveBody(ctx: RequestContext): IncomingBody {
   const decoder = chunked ? new AwsChunkedDecoder() : undefined;
   // SigV4: each chunk of a signed stream is verified as it passes, chained from the request's signature.
   const signed = ctx.identity.signature;
-  const chunkSigned = contentSha256 === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' || contentSha256 === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER';
+  const chunkSigned =
+    contentSha256 === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD' || contentSha256 === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER';
   const chunkVerifier = decoder && signed && chunkSigned ? new ChunkSignatureVerifier(signed) : undefined;
   if (decoder && chunkVerifier) {
     decoder.onChunkData = (slice) => chunkVerifier.data(slice);
@@ -147,7 +155,8 @@ export function receiveBody(ctx: RequestContext): IncomingBody {
       // A hash can be finalized only once, and x-amz-checksum-sha256 and the SigV4 payload hash
       // share one: read each digest a single time.
       const digests = new Map(algorithms.map((a) => [a, digest.checksumDigest(a)!]));
-      if (expectedMd5 && !expectedMd5.equals(md5)) throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
+      if (expectedMd5 && !expectedMd5.equals(md5))
+        throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
       if (payloadSha256 && !payloadSha256.equals(digests.get('sha256')!)) throw new S3Error('XAmzContentSHA256Mismatch');
       let verified: VerifiedBody['checksum'];
       if (checksum) {
@@ -164,4 +173,27 @@ export function receiveBody(ctx: RequestContext): IncomingBody {
       return { md5, size: digest.bytes, ...(verified ? { checksum: verified } : {}) };
     },
   };
+}
+
+/**
+ * Reads a small body (an XML document) whole, at most `limit` bytes, with every digest verified
+ * and under --body-timeout like any body. No Content-Length and no chunked encoding is no body.
+ */
+export async function readSmallBody(ctx: BodySource, limit: number): Promise<string> {
+  const { headers } = ctx.req;
+  const tooLarge = (): S3Error => new S3Error('MalformedXML', `The XML body must not exceed ${limit} bytes.`);
+  const declared = headerValue(headers, 'content-length');
+  if (declared === undefined && headerValue(headers, 'transfer-encoding') === undefined) return '';
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge();
+  const body = receiveBody(ctx);
+  const bytes = await collectBounded(body.source, limit, tooLarge);
+  body.verify();
+  return bytes.toString('utf8');
+}
+
+/** Reads and parses a request's XML document; an empty body is MissingRequestBodyError. */
+export async function readXmlBody(ctx: BodySource, limit: number): Promise<XmlElement> {
+  const text = await readSmallBody(ctx, limit);
+  if (text.trim() === '') throw new S3Error('MissingRequestBodyError');
+  return parseXml(text);
 }

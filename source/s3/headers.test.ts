@@ -1,7 +1,7 @@
 // Range and conditional headers as S3 evaluates them; content headers and user metadata.
 import { statSync } from 'node:fs';
 import t from 'tap';
-import { S3Error } from '../http/errors';
+import { S3Error } from '../errors';
 import type { ObjectInfo, ObjectKey } from '../namespace';
 import { checkConditions, parseContentHeaders, parseRange, parseUserMetadata, readConditions, type Conditions } from './headers';
 
@@ -59,7 +59,19 @@ t.test('unsatisfiable ranges are InvalidRange (416)', async (t) => {
 });
 
 t.test('invalid or unsupported range forms are ignored (the whole object is sent)', async (t) => {
-  for (const value of ['', 'bytes=', 'bytes=-', 'bytes=5-4', 'items=0-1', 'bytes=0-1,3-4', 'bytes=a-b', 'bytes 0-1', 'bytes=1.5-2', 'bytes=--1', '0-1']) {
+  for (const value of [
+    '',
+    'bytes=',
+    'bytes=-',
+    'bytes=5-4',
+    'items=0-1',
+    'bytes=0-1,3-4',
+    'bytes=a-b',
+    'bytes 0-1',
+    'bytes=1.5-2',
+    'bytes=--1',
+    '0-1',
+  ]) {
     t.equal(rangeOf(value, 10), undefined, JSON.stringify(value));
   }
 });
@@ -152,21 +164,46 @@ t.test('readConditions, plain and for copy sources', async (t) => {
     'x-amz-copy-source-if-modified-since': AFTER,
   };
   t.same(readConditions(headers), { ifMatch: '"a"', ifNoneMatch: '"b"', ifModifiedSince: undefined, ifUnmodifiedSince: undefined });
-  t.same(readConditions(headers, 'x-amz-copy-source-'), { ifMatch: '"c"', ifNoneMatch: undefined, ifModifiedSince: AFTER, ifUnmodifiedSince: undefined });
+  t.same(readConditions(headers, 'x-amz-copy-source-'), {
+    ifMatch: '"c"',
+    ifNoneMatch: undefined,
+    ifModifiedSince: AFTER,
+    ifUnmodifiedSince: undefined,
+  });
 });
 
 t.test('content headers: aws-chunked is framing, not a content coding', async (t) => {
   t.same(parseContentHeaders({ 'content-encoding': 'aws-chunked' }), { contentType: 'application/octet-stream' });
-  t.same(parseContentHeaders({ 'content-encoding': 'aws-chunked, gzip', 'content-type': 'text/plain' }), { contentType: 'text/plain', contentEncoding: 'gzip' });
-  t.same(parseContentHeaders({ 'content-encoding': 'gzip,AWS-CHUNKED,br' }), { contentType: 'application/octet-stream', contentEncoding: 'gzip, br' });
+  t.same(parseContentHeaders({ 'content-encoding': 'aws-chunked, gzip', 'content-type': 'text/plain' }), {
+    contentType: 'text/plain',
+    contentEncoding: 'gzip',
+  });
+  t.same(parseContentHeaders({ 'content-encoding': 'gzip,AWS-CHUNKED,br' }), {
+    contentType: 'application/octet-stream',
+    contentEncoding: 'gzip, br',
+  });
   t.same(
-    parseContentHeaders({ 'cache-control': 'no-cache', 'content-disposition': 'attachment', 'content-language': 'fr', expires: 'Thu, 01 Jan 2099 00:00:00 GMT' }),
-    { contentType: 'application/octet-stream', contentDisposition: 'attachment', cacheControl: 'no-cache', contentLanguage: 'fr', expires: 'Thu, 01 Jan 2099 00:00:00 GMT' },
+    parseContentHeaders({
+      'cache-control': 'no-cache',
+      'content-disposition': 'attachment',
+      'content-language': 'fr',
+      expires: 'Thu, 01 Jan 2099 00:00:00 GMT',
+    }),
+    {
+      contentType: 'application/octet-stream',
+      contentDisposition: 'attachment',
+      cacheControl: 'no-cache',
+      contentLanguage: 'fr',
+      expires: 'Thu, 01 Jan 2099 00:00:00 GMT',
+    },
   );
 });
 
 t.test('user metadata and its bound', async (t) => {
-  t.same(parseUserMetadata({ 'x-amz-meta-color': 'blue', 'x-amz-meta-size': 'L', 'content-type': 'x' }, 2048), { color: 'blue', size: 'L' });
+  t.same(parseUserMetadata({ 'x-amz-meta-color': 'blue', 'x-amz-meta-size': 'L', 'content-type': 'x' }, 2048), {
+    color: 'blue',
+    size: 'L',
+  });
   const meta = { 'x-amz-meta-k': 'v'.repeat(9) }; // 1 + 9 = 10 bytes
   t.same(parseUserMetadata(meta, 10), { k: 'v'.repeat(9) }, 'exactly the bound');
   t.throws(() => parseUserMetadata(meta, 9), { code: 'MetadataTooLarge', fields: { Size: '10', MaxSizeAllowed: '9' } });

@@ -1,8 +1,9 @@
 // Request headers shared by the object actions: content headers, user metadata, conditions.
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { S3Error } from '../http/errors';
+import { S3Error, headerNotImplemented, invalidRange, metadataTooLarge, noSuchKey, notModified, preconditionFailed } from '../errors';
+import { headerValue } from '../http/headers';
 import { setSafeHeader } from '../http/respond';
-import type { ContentHeaders, ObjectInfo, WriteCondition } from '../namespace';
+import type { ContentHeaders, ObjectInfo, ObjectKey, WriteCondition } from '../namespace';
 
 const CONTENT_HEADERS: [keyof ContentHeaders, string][] = [
   ['contentType', 'content-type'],
@@ -12,11 +13,6 @@ const CONTENT_HEADERS: [keyof ContentHeaders, string][] = [
   ['contentLanguage', 'content-language'],
   ['expires', 'expires'],
 ];
-
-export function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
-}
 
 /** Content-* headers to store with an object. aws-chunked is framing, not a content coding. */
 export function parseContentHeaders(headers: IncomingHttpHeaders): ContentHeaders {
@@ -48,12 +44,7 @@ export function parseUserMetadata(headers: IncomingHttpHeaders, maxSize: number)
     meta[key] = text;
     size += Buffer.byteLength(key) + Buffer.byteLength(text);
   }
-  if (maxSize > 0 && size > maxSize) {
-    throw new S3Error('MetadataTooLarge', `Your metadata headers exceed the maximum allowed metadata size of ${maxSize} bytes.`, {
-      Size: String(size),
-      MaxSizeAllowed: String(maxSize),
-    });
-  }
+  if (maxSize > 0 && size > maxSize) throw metadataTooLarge(size, maxSize);
   return meta;
 }
 
@@ -85,21 +76,20 @@ function etagMatches(list: string, etag: string): boolean {
 }
 
 /**
- * S3's conditional writes (PutObject, CompleteMultipartUpload): If-None-Match: * creates only,
- * If-Match replaces only the version with that ETag (NoSuchKey when there is none).
+ * PutObject's conditional writes: If-None-Match: * creates only, If-Match replaces only the
+ * version with that ETag (NoSuchKey when there is none). CompleteMultipartUpload does not take
+ * them yet.
  */
-export function writeCondition(headers: IncomingHttpHeaders): WriteCondition {
+export function writeCondition(headers: IncomingHttpHeaders, key: ObjectKey): WriteCondition {
   const ifNoneMatch = headerValue(headers, 'if-none-match');
   const ifMatch = headerValue(headers, 'if-match');
-  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') {
-    throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'If-None-Match' });
-  }
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw headerNotImplemented('If-None-Match');
   const condition: WriteCondition = {};
   if (ifNoneMatch !== undefined) condition.createOnly = true;
   if (ifMatch !== undefined) {
     condition.check = (current) => {
-      if (!current) throw new S3Error('NoSuchKey');
-      if (!etagMatches(ifMatch, current.etag)) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+      if (!current) throw noSuchKey(key);
+      if (!etagMatches(ifMatch, current.etag)) throw preconditionFailed('If-Match');
     };
   }
   return condition;
@@ -131,16 +121,16 @@ export function checkConditions(conditions: Conditions, info: ObjectInfo, forCop
   const ifUnmodifiedSince = parseHttpDate(conditions.ifUnmodifiedSince);
   const ifModifiedSince = parseHttpDate(conditions.ifModifiedSince);
   if (conditions.ifMatch !== undefined) {
-    if (!etagMatches(conditions.ifMatch, etag)) throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Match' });
+    if (!etagMatches(conditions.ifMatch, etag)) throw preconditionFailed('If-Match');
   } else if (ifUnmodifiedSince !== undefined && modified > ifUnmodifiedSince) {
-    throw new S3Error('PreconditionFailed', undefined, { Condition: 'If-Unmodified-Since' });
+    throw preconditionFailed('If-Unmodified-Since');
   }
   // Built only when thrown: an Error captures a stack, too dear to make on every read.
-  const notModified = (): S3Error => (forCopySource ? new S3Error('PreconditionFailed') : new S3Error('NotModified'));
+  const unchanged = (): S3Error => (forCopySource ? new S3Error('PreconditionFailed') : notModified(etag, info.lastModified));
   if (conditions.ifNoneMatch !== undefined) {
-    if (etagMatches(conditions.ifNoneMatch, etag)) throw notModified();
+    if (etagMatches(conditions.ifNoneMatch, etag)) throw unchanged();
   } else if (ifModifiedSince !== undefined && modified <= ifModifiedSince && ifModifiedSince <= Date.now() / 1000) {
-    throw notModified();
+    throw unchanged();
   }
 }
 
@@ -149,8 +139,7 @@ export function parseRange(value: string | undefined, size: number): { start: nu
   if (value === undefined) return undefined;
   const match = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(value);
   if (!match || (match[1] === '' && match[2] === '')) return undefined;
-  const unsatisfiable = (): S3Error =>
-    new S3Error('InvalidRange', undefined, { RangeRequested: value, ActualObjectSize: String(size) }, { 'Content-Range': `bytes */${size}` });
+  const unsatisfiable = (): S3Error => invalidRange(value, size);
   if (match[1] === '') {
     const suffix = Number(match[2]);
     if (suffix === 0 || size === 0) throw unsatisfiable();

@@ -2,11 +2,13 @@
 // delimiter roll-up into CommonPrefixes, read from the tree a page at a time.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import type { RequestContext } from '../http/context';
-import { S3Error } from '../http/errors';
+import { invalidArgument } from '../errors';
 import { sendXml } from '../http/respond';
 import type { XmlNode } from '../http/xml';
 import { KeyWalker, compareKeys, type ObjectInfo, type ObjectKey } from '../namespace';
+import type { RequestContext } from './context';
+import { userNodes } from './owners';
+import { encodingOf, pageSizeOf, queryText } from './query';
 import { bucketOf } from './target';
 
 interface PageRequest {
@@ -25,37 +27,16 @@ interface Page {
   last: string | undefined;
 }
 
-/** URL-encodes like AWS does for encoding-type=url: space as `+`, `/` left alone. */
-export function urlEncodeKey(text: string): string {
-  return encodeURIComponent(text)
-    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%2F/g, '/')
-    .replace(/%20/g, '+');
-}
-
-function parseMaxKeys(ctx: RequestContext, name: string): number {
-  const text = ctx.target.query.get(name);
-  if (text === null || text === '') return 1000;
-  if (!/^-?\d+$/.test(text) || Number(text) < 0) {
-    throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: text });
-  }
-  return Math.min(Number(text), 1000);
-}
-
-function parseEncoding(ctx: RequestContext): (text: string) => string {
-  const type = ctx.target.query.get('encoding-type');
-  if (type === null || type === '') return (text) => text;
-  if (type.toLowerCase() !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type' });
-  return urlEncodeKey;
-}
-
 async function collectPage(ctx: RequestContext, request: PageRequest): Promise<Page> {
   const bucket = bucketOf(ctx);
   const { namespace, config } = ctx.services;
   const bucketDir = await namespace.buckets.require(bucket);
   const page: Page = { objects: [], commonPrefixes: [], isTruncated: false, last: undefined };
   if (request.maxKeys === 0) return page;
-  const walker = new KeyWalker(namespace.layout, bucketDir, { prefix: request.prefix, ...(request.after !== undefined ? { after: request.after } : {}) });
+  const walker = new KeyWalker(namespace.layout, bucketDir, {
+    prefix: request.prefix,
+    ...(request.after !== undefined ? { after: request.after } : {}),
+  });
   const found: { key: string; kind: 'file' | 'dir'; path: string }[] = [];
   let count = 0;
   for (let entry = await walker.next(); entry; entry = await walker.next()) {
@@ -102,13 +83,6 @@ async function isFolderObject(ctx: RequestContext, path: string): Promise<boolea
   return (await ctx.services.namespace.metadata.readDirectory(stats))?.folder === true;
 }
 
-function owner(user: string): XmlNode[] {
-  return [
-    ['ID', user],
-    ['DisplayName', user],
-  ];
-}
-
 function objectNodes(info: ObjectInfo, encode: (t: string) => string, withOwner: boolean): XmlNode[] {
   return [
     ['Key', encode(info.key)],
@@ -116,7 +90,7 @@ function objectNodes(info: ObjectInfo, encode: (t: string) => string, withOwner:
     ['ETag', `"${info.etag}"`],
     ['Size', info.size],
     ['StorageClass', 'STANDARD'],
-    ...(withOwner ? ([['Owner', owner(info.owner)]] as XmlNode[]) : []),
+    ...(withOwner ? ([['Owner', userNodes(info.owner)]] as XmlNode[]) : []),
   ];
 }
 
@@ -124,19 +98,14 @@ function prefixNodes(page: Page, encode: (t: string) => string): XmlNode[] {
   return page.commonPrefixes.map((p) => ['CommonPrefixes', [['Prefix', encode(p)]]] as XmlNode);
 }
 
-function queryText(ctx: RequestContext, name: string): string {
-  return ctx.target.query.get(name) ?? '';
-}
-
 export async function listObjects(ctx: RequestContext): Promise<void> {
-  const encode = parseEncoding(ctx);
+  const { encode, encoded } = encodingOf(ctx);
   const prefix = queryText(ctx, 'prefix');
   const delimiter = queryText(ctx, 'delimiter');
   const marker = queryText(ctx, 'marker');
-  const maxKeys = parseMaxKeys(ctx, 'max-keys');
+  const maxKeys = pageSizeOf(ctx, 'max-keys');
   const page = await collectPage(ctx, { prefix, delimiter, after: marker === '' ? undefined : marker, maxKeys });
-  const encoded = ctx.target.query.has('encoding-type');
-  sendXml(ctx, 200, 'ListBucketResult', [
+  sendXml(ctx.res, 200, 'ListBucketResult', [
     ['Name', bucketOf(ctx)],
     ['Prefix', encode(prefix)],
     ['Marker', encode(marker)],
@@ -165,16 +134,16 @@ function readToken(ctx: RequestContext, token: string): string {
     const mac = createHmac('sha256', ctx.services.namespace.secret).update(body).digest().subarray(0, 12);
     if (timingSafeEqual(mac, raw.subarray(0, 12))) return body.toString('utf8');
   }
-  throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+  throw invalidArgument('The continuation token provided is incorrect', 'continuation-token');
 }
 
 export async function listObjectsV2(ctx: RequestContext): Promise<void> {
-  const encode = parseEncoding(ctx);
+  const { encode, encoded } = encodingOf(ctx);
   const prefix = queryText(ctx, 'prefix');
   const delimiter = queryText(ctx, 'delimiter');
   const startAfter = queryText(ctx, 'start-after');
   const token = ctx.target.query.get('continuation-token');
-  const maxKeys = parseMaxKeys(ctx, 'max-keys');
+  const maxKeys = pageSizeOf(ctx, 'max-keys');
   const fetchOwner = queryText(ctx, 'fetch-owner').toLowerCase() === 'true';
   let after = startAfter === '' ? undefined : startAfter;
   if (token !== null) {
@@ -182,8 +151,7 @@ export async function listObjectsV2(ctx: RequestContext): Promise<void> {
     if (after === undefined || compareKeys(from, after) > 0) after = from;
   }
   const page = await collectPage(ctx, { prefix, delimiter, after, maxKeys });
-  const encoded = ctx.target.query.has('encoding-type');
-  sendXml(ctx, 200, 'ListBucketResult', [
+  sendXml(ctx.res, 200, 'ListBucketResult', [
     ['Name', bucketOf(ctx)],
     ['Prefix', encode(prefix)],
     ...(startAfter !== '' ? ([['StartAfter', encode(startAfter)]] as XmlNode[]) : []),
@@ -201,15 +169,14 @@ export async function listObjectsV2(ctx: RequestContext): Promise<void> {
 
 /** Versioning is not kept: every object is its one current version, VersionId "null". */
 export async function listObjectVersions(ctx: RequestContext): Promise<void> {
-  const encode = parseEncoding(ctx);
+  const { encode, encoded } = encodingOf(ctx);
   const prefix = queryText(ctx, 'prefix');
   const delimiter = queryText(ctx, 'delimiter');
   const keyMarker = queryText(ctx, 'key-marker');
   const versionIdMarker = queryText(ctx, 'version-id-marker');
-  const maxKeys = parseMaxKeys(ctx, 'max-keys');
+  const maxKeys = pageSizeOf(ctx, 'max-keys');
   const page = await collectPage(ctx, { prefix, delimiter, after: keyMarker === '' ? undefined : keyMarker, maxKeys });
-  const encoded = ctx.target.query.has('encoding-type');
-  sendXml(ctx, 200, 'ListVersionsResult', [
+  sendXml(ctx.res, 200, 'ListVersionsResult', [
     ['Name', bucketOf(ctx)],
     ['Prefix', encode(prefix)],
     ['KeyMarker', encode(keyMarker)],
@@ -236,7 +203,7 @@ export async function listObjectVersions(ctx: RequestContext): Promise<void> {
             ['ETag', `"${o.etag}"`],
             ['Size', o.size],
             ['StorageClass', 'STANDARD'],
-            ['Owner', owner(o.owner)],
+            ['Owner', userNodes(o.owner)],
           ],
         ] as XmlNode,
     ),

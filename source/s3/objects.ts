@@ -1,13 +1,27 @@
 // Single objects: PutObject, GetObject, HeadObject, DeleteObject.
-import type { RequestContext } from '../http/context';
-import { S3Error } from '../http/errors';
+import { S3Error, badKey, invalidArgument, invalidPartNumber } from '../errors';
+import { headerValue } from '../http/headers';
 import { sendEmpty, setSafeHeader } from '../http/respond';
 import { isFolderKey, type ObjectInfo } from '../namespace';
 import { sendFileRange } from '../streams/send-file';
 import { receiveBody } from './body';
-import { checkConditions, headerValue, parseContentHeaders, parseRange, parseUserMetadata, readConditions, setObjectHeaders, writeCondition } from './headers';
+import type { RequestContext } from './context';
+import {
+  checkConditions,
+  parseContentHeaders,
+  parseRange,
+  parseUserMetadata,
+  readConditions,
+  setObjectHeaders,
+  writeCondition,
+} from './headers';
+import { MAX_PARTS, isPartNumber } from './query';
 import { parseTaggingHeader } from './tagging';
 import { bucketOf, keyOf } from './target';
+
+/** A folder object (`dir/`) is a directory: it has no bytes. */
+export const folderHoldsNoData = (key: string): S3Error =>
+  badKey('InvalidRequest', 'A key ending in "/" names a folder, which cannot hold data.', key);
 
 const RESPONSE_OVERRIDES: [string, string][] = [
   ['response-content-type', 'Content-Type'],
@@ -25,7 +39,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   const headers = parseContentHeaders(ctx.req.headers);
   const userMeta = parseUserMetadata(ctx.req.headers, config.metadataMaxSize);
   const tags = parseTaggingHeader(headerValue(ctx.req.headers, 'x-amz-tagging'), config.taggingRestrictions);
-  const condition = writeCondition(ctx.req.headers);
+  const condition = writeCondition(ctx.req.headers, key);
   const body = receiveBody(ctx);
 
   if (isFolderKey(key)) {
@@ -33,36 +47,43 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     let size = 0;
     for await (const chunk of body.source as AsyncIterable<Buffer>) size += chunk.length;
     body.verify();
-    if (size > 0) throw new S3Error('InvalidRequest', 'A key ending in "/" names a folder, which cannot hold data.', { Key: key });
+    if (size > 0) throw folderHoldsNoData(key);
     const info = await namespace.objects.createFolder(bucket, key, ctx.user, tags);
-    sendEmpty(ctx, 200, { ETag: `"${info.etag}"` });
+    sendEmpty(ctx.res, 200, { ETag: `"${info.etag}"` });
     return;
   }
 
   let checksumHeader: [string, string] | undefined;
-  const info = await namespace.objects.write(bucket, key, body.source, ctx.user, () => {
-    const verified = body.verify();
-    if (verified.checksum) checksumHeader = [`x-amz-checksum-${verified.checksum.algorithm}`, verified.checksum.value];
-    return {
-      etag: verified.md5.toString('hex'),
-      headers,
-      userMeta,
-      tags,
-      owner: ctx.user,
-      ...(verified.checksum ? { checksum: verified.checksum } : {}),
-    };
-  }, condition);
-  sendEmpty(ctx, 200, { ETag: `"${info.etag}"`, ...(checksumHeader ? { [checksumHeader[0]]: checksumHeader[1] } : {}) });
+  const info = await namespace.objects.write(
+    bucket,
+    key,
+    body.source,
+    ctx.user,
+    () => {
+      const verified = body.verify();
+      if (verified.checksum) checksumHeader = [`x-amz-checksum-${verified.checksum.algorithm}`, verified.checksum.value];
+      return {
+        etag: verified.md5.toString('hex'),
+        headers,
+        userMeta,
+        tags,
+        owner: ctx.user,
+        ...(verified.checksum ? { checksum: verified.checksum } : {}),
+      };
+    },
+    condition,
+  );
+  sendEmpty(ctx.res, 200, { ETag: `"${info.etag}"`, ...(checksumHeader ? { [checksumHeader[0]]: checksumHeader[1] } : {}) });
 }
 
 /** The byte range of part N of a multipart object (S3's GetObject?partNumber). */
 function partRange(info: ObjectInfo, partText: string): { start: number; end: number } {
-  const part = Number(partText);
-  if (!/^\d+$/.test(partText) || part < 1 || part > 10000) {
-    throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.', { ArgumentName: 'partNumber', ArgumentValue: partText });
+  if (!isPartNumber(partText)) {
+    throw invalidArgument(`Part number must be an integer between 1 and ${MAX_PARTS}, inclusive`, 'partNumber', partText);
   }
+  const part = Number(partText);
   const sizes = info.partSizes ?? [info.size];
-  if (part > sizes.length) throw new S3Error('InvalidPartNumber', undefined, { PartNumberRequested: partText, ActualPartCount: String(sizes.length) });
+  if (part > sizes.length) throw invalidPartNumber(partText, sizes.length);
   const start = sizes.slice(0, part - 1).reduce((a, b) => a + b, 0);
   return { start, end: start + sizes[part - 1]! - 1 };
 }
@@ -73,18 +94,13 @@ async function readObject(ctx: RequestContext, withBody: boolean): Promise<void>
   const opened = await ctx.services.namespace.objects.open(bucket, key);
   const { info, handle } = opened;
   try {
-    try {
-      checkConditions(readConditions(ctx.req.headers), info);
-    } catch (e) {
-      if (e instanceof S3Error && e.code === 'NotModified') {
-        throw new S3Error('NotModified', undefined, {}, { ETag: `"${info.etag}"`, 'Last-Modified': info.lastModified.toUTCString() });
-      }
-      throw e;
-    }
+    checkConditions(readConditions(ctx.req.headers), info);
     const { res } = ctx;
     const partNumber = ctx.target.query.get('partNumber');
     const rangeHeader = headerValue(ctx.req.headers, 'range');
-    if (partNumber !== null && rangeHeader !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter.');
+    if (partNumber !== null && rangeHeader !== undefined) {
+      throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter.');
+    }
     const range = partNumber !== null ? partRange(info, partNumber) : parseRange(rangeHeader, info.size);
     setObjectHeaders(res, info, partNumber !== null);
     for (const [param, name] of RESPONSE_OVERRIDES) {
@@ -121,5 +137,5 @@ export async function headObject(ctx: RequestContext): Promise<void> {
 
 export async function deleteObject(ctx: RequestContext): Promise<void> {
   await ctx.services.namespace.objects.delete(bucketOf(ctx), keyOf(ctx));
-  sendEmpty(ctx, 204);
+  sendEmpty(ctx.res, 204);
 }

@@ -1,10 +1,11 @@
 // Tagging of buckets and objects: GET/PUT/DELETE ?tagging and the x-amz-tagging header.
-import type { RequestContext } from '../http/context';
-import { S3Error } from '../http/errors';
-import { child, childrenNamed, readXmlBody } from '../http/request-xml';
+import { S3Error } from '../errors';
+import { child, childrenNamed } from '../http/request-xml';
 import { sendEmpty, sendXml } from '../http/respond';
 import type { XmlNode } from '../http/xml';
 import type { Tag } from '../namespace';
+import { readXmlBody } from './body';
+import type { RequestContext } from './context';
 import { bucketOf, keyOf } from './target';
 
 const MAX_TAGGING_XML = 64 * 1024;
@@ -44,7 +45,7 @@ export function parseTaggingHeader(value: string | undefined, restricted: boolea
 }
 
 async function readTagging(ctx: RequestContext): Promise<Tag[]> {
-  const root = await readXmlBody(ctx.req, MAX_TAGGING_XML);
+  const root = await readXmlBody(ctx, MAX_TAGGING_XML);
   const tagSet = root.name === 'Tagging' ? child(root, 'TagSet') : undefined;
   if (!tagSet) throw new S3Error('MalformedXML');
   const tags = childrenNamed(tagSet, 'Tag').map((tag) => {
@@ -58,7 +59,7 @@ async function readTagging(ctx: RequestContext): Promise<Tag[]> {
 
 function sendTagging(ctx: RequestContext, tags: Tag[]): void {
   const set: XmlNode[] = tags.map(({ key, value }) => ['Tag', [['Key', key], ['Value', value]]]);
-  sendXml(ctx, 200, 'Tagging', [['TagSet', set]]);
+  sendXml(ctx.res, 200, 'Tagging', [['TagSet', set]]);
 }
 
 export async function getBucketTagging(ctx: RequestContext): Promise<void> {
@@ -71,12 +72,12 @@ export async function putBucketTagging(ctx: RequestContext): Promise<void> {
   const bucket = bucketOf(ctx);
   await ctx.services.namespace.buckets.require(bucket);
   await ctx.services.namespace.buckets.setTags(bucket, await readTagging(ctx));
-  sendEmpty(ctx, 204);
+  sendEmpty(ctx.res, 204);
 }
 
 export async function deleteBucketTagging(ctx: RequestContext): Promise<void> {
   await ctx.services.namespace.buckets.setTags(bucketOf(ctx), []);
-  sendEmpty(ctx, 204);
+  sendEmpty(ctx.res, 204);
 }
 
 export async function getObjectTagging(ctx: RequestContext): Promise<void> {
@@ -90,10 +91,10 @@ export async function putObjectTagging(ctx: RequestContext): Promise<void> {
   await ctx.services.namespace.objects.head(bucket, key);
   const tags = await readTagging(ctx);
   await ctx.services.namespace.objects.updateAttributes(bucket, key, (current) => ({ ...current, tags }));
-  sendEmpty(ctx, 200);
+  sendEmpty(ctx.res, 200);
 }
 
 export async function deleteObjectTagging(ctx: RequestContext): Promise<void> {
   await ctx.services.namespace.objects.updateAttributes(bucketOf(ctx), keyOf(ctx), (current) => ({ ...current, tags: [] }));
-  sendEmpty(ctx, 204);
+  sendEmpty(ctx.res, 204);
 }

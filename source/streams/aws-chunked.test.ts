@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import t from 'tap';
-import { S3Error } from '../http/errors';
+import { S3Error } from '../errors';
 import { AwsChunkedDecoder, type ChunkInfo } from './aws-chunked';
 
 const SIG = (n: number): string => n.toString(16).padStart(2, '0').repeat(32);

@@ -2,7 +2,7 @@
 // and unsigned chunks with a checksum trailer (STREAMING-UNSIGNED-PAYLOAD-TRAILER). Only the
 // payload flows on; chunk signatures and trailers are kept for whoever verifies them.
 import { Transform, type TransformCallback } from 'node:stream';
-import { S3Error } from '../http/errors';
+import { S3Error } from '../errors';
 import { STAGE_BYTES } from './buffer-sizes';
 
 const MAX_LINE = 4096;

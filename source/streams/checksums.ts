@@ -1,8 +1,14 @@
 // The digests of a body: the MD5 for the ETag and the S3 checksums a client may announce,
 // updated together. Used on the event loop for small bodies and in the hash workers for big ones.
 import { createHash, type Hash } from 'node:crypto';
-import type { ChecksumAlgorithm } from '../namespace/metadata';
 import { createCrc, type Checksum } from './crc';
+
+/** The checksums S3 clients may announce (x-amz-checksum-*), in S3's lower-case names. */
+export const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const;
+export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
+
+/** The size of each checksum's digest in bytes. */
+export const CHECKSUM_BYTES: Readonly<Record<ChecksumAlgorithm, number>> = { crc32: 4, crc32c: 4, crc64nvme: 8, sha1: 20, sha256: 32 };
 
 export function createChecksum(algorithm: ChecksumAlgorithm): Checksum {
   if (algorithm === 'sha1' || algorithm === 'sha256') {

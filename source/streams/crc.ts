@@ -24,12 +24,14 @@ function crc32Table(poly: number): Uint32Array[] {
 const CRC32C_TABLES = crc32Table(0x82f63b78);
 let crc32Tables: Uint32Array[] | undefined;
 
+type Eight<T> = [T, T, T, T, T, T, T, T];
+
 /** A reflected 32-bit CRC (init and xorout all ones), slice-by-8 over the given tables. */
 class ReflectedCrc32 implements Checksum {
   private crc = 0xffffffff;
   constructor(private readonly tables: Uint32Array[]) {}
   update(chunk: Buffer): void {
-    const [t0, t1, t2, t3, t4, t5, t6, t7] = this.tables as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+    const [t0, t1, t2, t3, t4, t5, t6, t7] = this.tables as Eight<Uint32Array>;
     let crc = this.crc;
     let i = 0;
     const end8 = chunk.length - (chunk.length % 8);

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import t from 'tap';
-import { S3Error } from '../http/errors';
+import { S3Error } from '../errors';
 import { createChecksum } from './checksums';
 import { DigestStream } from './digest';
 
@@ -70,7 +70,10 @@ t.test('the MD5 of "hello" and of an empty body', async (t) => {
 
 t.test('fewer bytes than announced is IncompleteBody', async (t) => {
   const digest = new DigestStream({ expectedLength: 10 });
-  const failure = await run(digest, [Buffer.from('12345'), Buffer.from('6789')]).then(() => undefined, (e: unknown) => e);
+  const failure = await run(digest, [Buffer.from('12345'), Buffer.from('6789')]).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   t.type(failure, S3Error);
   t.equal((failure as S3Error).code, 'IncompleteBody');
   t.equal((failure as S3Error).status, 400);
@@ -95,7 +98,10 @@ t.test('more bytes than announced fails as soon as they show, and nothing past t
       }
     })(),
   );
-  const failure = await pipeline(source, digest, sink).then(() => undefined, (e: unknown) => e);
+  const failure = await pipeline(source, digest, sink).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   t.type(failure, S3Error);
   t.equal((failure as S3Error).code, 'InvalidRequest');
   t.match((failure as S3Error).message, /longer than the 6 bytes/);
@@ -122,7 +128,11 @@ t.test('bodies past the inline limit or of unknown length are hashed by worker t
   for (const { data, out, digest } of results) {
     t.ok(out.equals(data), `${data.length} bytes pass unchanged`);
     t.equal(digest.md5Digest().toString('hex'), createHash('md5').update(data).digest('hex'), `MD5 of ${data.length} bytes`);
-    t.equal(digest.checksumDigest('sha256')!.toString('hex'), createHash('sha256').update(data).digest('hex'), `SHA-256 of ${data.length} bytes`);
+    t.equal(
+      digest.checksumDigest('sha256')!.toString('hex'),
+      createHash('sha256').update(data).digest('hex'),
+      `SHA-256 of ${data.length} bytes`,
+    );
     const crc32c = createChecksum('crc32c');
     crc32c.update(data);
     t.equal(digest.checksumDigest('crc32c')!.toString('hex'), crc32c.digest().toString('hex'), `CRC32C of ${data.length} bytes`);

@@ -2,10 +2,9 @@
 // counts the bytes, failing the pipeline when there are more or fewer than announced. Small
 // bodies are hashed on the event loop; bigger ones (or of unknown length) in a hash worker.
 import { Transform, type TransformCallback } from 'node:stream';
-import { S3Error } from '../http/errors';
-import type { ChecksumAlgorithm } from '../namespace/metadata';
+import { S3Error } from '../errors';
 import { STAGE_BYTES } from './buffer-sizes';
-import { DigestSet, type Digests } from './checksums';
+import { DigestSet, type ChecksumAlgorithm, type Digests } from './checksums';
 import { hashPool, type OffloadedHash } from './hash-pool';
 
 /** Bodies up to this size are hashed in place: handing them to a worker would cost more than hashing. */

@@ -6,12 +6,14 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { ChecksumAlgorithm } from '../namespace/metadata';
-import type { Digests } from './checksums';
+import type { ChecksumAlgorithm, Digests } from './checksums';
 
 /** Bytes copied per message to a worker. */
 const BATCH_BYTES = 256 * 1024;
-/** Batches of one job handed over and not yet hashed, before its writer must wait (checked after each chunk, so a chunk may add one or two more). */
+/**
+ * Batches of one job handed over and not yet hashed, before its writer must wait (checked after
+ * each chunk, so a chunk may add one or two more).
+ */
 const MAX_IN_FLIGHT = 3;
 
 export type HashRequest =
@@ -109,7 +111,7 @@ export class OffloadedHash {
   /** Hands `chunk` over (by copy). Returns a promise when the caller must wait before the next update. */
   update(chunk: Buffer): Promise<void> | undefined {
     if (this.failure) return Promise.reject(this.failure);
-    for (let offset = 0; offset < chunk.length; ) {
+    for (let offset = 0; offset < chunk.length;) {
       this.batch ??= this.spare.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES);
       const copied = chunk.copy(this.batch, this.filled, offset);
       this.filled += copied;
@@ -141,7 +143,9 @@ export class OffloadedHash {
 
   private send(): void {
     const batch = this.batch!;
-    this.thread.post({ kind: 'data', job: this.id, buffer: batch.buffer as ArrayBuffer, length: this.filled }, [batch.buffer as ArrayBuffer]);
+    this.thread.post({ kind: 'data', job: this.id, buffer: batch.buffer as ArrayBuffer, length: this.filled }, [
+      batch.buffer as ArrayBuffer,
+    ]);
     this.batch = undefined;
     this.filled = 0;
     this.inFlight++;

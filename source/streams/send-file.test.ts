@@ -15,7 +15,10 @@ const data = randomBytes(3 * 1024 * 1024 + 5);
 writeFileSync(path, data);
 
 /** Serves one request with `send`; returns what the client received and how the send ended. */
-async function exchange(send: (res: ServerResponse) => Promise<void>, client: (body: Buffer[], abort: () => void) => void = () => undefined) {
+async function exchange(
+  send: (res: ServerResponse) => Promise<void>,
+  client: (body: Buffer[], abort: () => void) => void = () => undefined,
+) {
   let outcome: Promise<Error | undefined> = Promise.resolve(undefined);
   const server = createServer((_req, res) => {
     outcome = send(res).then(

@@ -29,7 +29,8 @@ export async function sendFileRange(handle: FileHandle, start: number, length: n
   // A write's callback may never come once the socket is gone: every wait also ends on 'close'.
   let onClose!: () => void;
   const closed = new Promise<never>((_, reject) => {
-    onClose = () => reject(Object.assign(new Error('The connection closed before the object was sent.'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    onClose = () =>
+      reject(Object.assign(new Error('The connection closed before the object was sent.'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
   });
   closed.catch(() => undefined);
   out.once('close', onClose);

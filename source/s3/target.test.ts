@@ -1,6 +1,6 @@
 // The request target: base path, bucket and key split before decoding, query parameters.
 import t from 'tap';
-import { S3Error } from './errors';
+import { S3Error } from '../errors';
 import { parseTarget } from './target';
 
 const BASE = '/api/v1/s3';

@@ -1,4 +1,4 @@
-// What a request handler gets: the request, the response, who is asking, and the services.
+// What an action handler gets: the request, the response, who is asking, and the services.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authenticator, Identity } from '../auth/authenticator';
 import type { Config } from '../config/config';
@@ -8,8 +8,6 @@ import type { RequestTarget } from './target';
 export interface Services {
   config: Config;
   namespace: Namespace;
-  /** The user that runs the server: owner of what arrives without a credential. */
-  defaultUser: string;
   /** SIMPLE identity or SigV4 verification. */
   auth: Authenticator;
 }

@@ -1,15 +1,15 @@
 // The router: method + bucket/key + sub-resource → the action that serves it. Sub-resources
 // sluice does not serve are refused with NotImplemented, never mistaken for another action.
-import * as buckets from '../s3/buckets';
-import { completeMultipartUpload } from '../s3/complete';
-import { copyObject } from '../s3/copy';
-import { deleteObjects } from '../s3/delete-objects';
-import * as listing from '../s3/listing';
-import * as multipart from '../s3/multipart';
-import * as objects from '../s3/objects';
-import * as tagging from '../s3/tagging';
+import { S3Error } from '../errors';
+import * as buckets from './buckets';
+import { completeMultipartUpload } from './complete';
 import type { RequestContext } from './context';
-import { S3Error } from './errors';
+import { copyObject } from './copy';
+import { deleteObjects } from './delete-objects';
+import * as listing from './listing';
+import * as multipart from './multipart';
+import * as objects from './objects';
+import * as tagging from './tagging';
 import type { RequestTarget } from './target';
 
 export type Handler = (ctx: RequestContext) => Promise<void>;

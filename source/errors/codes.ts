@@ -1,7 +1,7 @@
-// The one exit for failures: every S3 error code, its HTTP status and default message.
-// Handlers throw S3Error; the server turns it into the XML error document.
+// Every S3 error code sluice answers with: its HTTP status and default message. The one table;
+// every failure leaves through it.
 
-const TABLE = {
+export const ERROR_CODES = {
   AccessDenied: [403, 'Access Denied'],
   AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
   AuthorizationQueryParametersError: [400, 'The query parameters that authenticate this request are malformed.'],
@@ -36,60 +36,25 @@ const TABLE = {
   NoSuchKey: [404, 'The specified key does not exist.'],
   NoSuchTagSet: [404, 'The TagSet does not exist.'],
   NoSuchVersion: [404, 'The specified version does not exist.'],
-  NoSuchUpload: [404, 'The specified multipart upload does not exist. The upload ID might be invalid, or the multipart upload might have been aborted or completed.'],
+  NoSuchUpload: [
+    404,
+    'The specified multipart upload does not exist. ' +
+      'The upload ID might be invalid, or the multipart upload might have been aborted or completed.',
+  ],
   NotImplemented: [501, 'A header or query you provided implies functionality that is not implemented.'],
   NotModified: [304, 'Not Modified'],
   ObjectParentIsFile: [409, 'A parent of the key is an existing object, so the key cannot be a path below it.'],
   PreconditionFailed: [412, 'At least one of the pre-conditions you specified did not hold'],
-  RequestTimeTooSkewed: [403, 'The difference between the request time and the server\'s time is too large.'],
+  RequestTimeTooSkewed: [403, "The difference between the request time and the server's time is too large."],
   RequestHeaderSectionTooLarge: [400, 'Your request header section exceeds the maximum allowed size.'],
   RequestTimeout: [400, 'Your socket connection to the server was not read from or written to within the timeout period.'],
   ServiceUnavailable: [503, 'Please reduce your request rate.'],
-  SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],
+  SignatureDoesNotMatch: [
+    403,
+    'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+  ],
   SlowDown: [503, 'Please reduce your request rate.'],
   XAmzContentSHA256Mismatch: [400, 'The provided x-amz-content-sha256 header does not match what was computed.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
-export type ErrorCode = keyof typeof TABLE;
-
-export class S3Error extends Error {
-  readonly code: ErrorCode;
-  readonly status: number;
-  /** Extra elements of the error document (BucketName, Key, ...), in order. */
-  readonly fields: Record<string, string>;
-  /** Extra response headers (e.g. Content-Range on InvalidRange). */
-  readonly headers: Record<string, string>;
-
-  constructor(code: ErrorCode, message?: string, fields: Record<string, string> = {}, headers: Record<string, string> = {}) {
-    const [status, defaultMessage] = TABLE[code];
-    super(message ?? defaultMessage);
-    this.code = code;
-    this.status = status;
-    this.fields = fields;
-    this.headers = headers;
-  }
-}
-
-
-/** Maps a failure from the filesystem or anywhere else to the S3 error a client should see. */
-export function toS3Error(err: unknown): S3Error {
-  if (err instanceof S3Error) return err;
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case 'EMFILE':
-    case 'ENFILE':
-      return new S3Error('SlowDown', 'The server is out of file descriptors; retry shortly.');
-    case 'ENOSPC':
-    case 'EDQUOT':
-      // 507, not 503: a full disk is not a busy server, and clients should not retry blindly.
-      return new S3Error('InsufficientStorage');
-    case 'EACCES':
-    case 'EPERM':
-    case 'EROFS':
-      return new S3Error('AccessDenied', 'The server may not access this path on its filesystem.');
-    case 'ENAMETOOLONG':
-      return new S3Error('KeyTooLongError', 'A segment of the key is too long for the filesystem.');
-    default:
-      return new S3Error('InternalError');
-  }
-}
+export type ErrorCode = keyof typeof ERROR_CODES;
