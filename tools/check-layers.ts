@@ -10,13 +10,15 @@ import { preProcessFile } from 'typescript';
 /** Each folder of source/, lowest first, and the folders it may import. */
 export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   errors: [],
-  config: ['errors'],
+  metrics: [],
+  log: [],
+  config: ['errors', 'log'],
   streams: ['errors'],
-  http: ['errors'],
-  namespace: ['errors', 'config', 'streams'],
+  http: ['errors', 'metrics', 'log'],
+  namespace: ['errors', 'config', 'streams', 'metrics', 'log'],
   auth: ['errors', 'streams', 'http'],
   s3: ['errors', 'config', 'streams', 'http', 'namespace', 'auth'],
-  cli: ['errors', 'config', 'streams', 'http', 'namespace', 'auth', 's3'],
+  cli: ['errors', 'metrics', 'log', 'config', 'streams', 'http', 'namespace', 'auth', 's3'],
 };
 
 function* typeScriptFiles(dir: string): Generator<string> {
