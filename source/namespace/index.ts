@@ -17,6 +17,8 @@ export { KeyWalker, compareKeys, type WalkEntry } from './listing';
 export type { ContentHeaders, ObjectAttributes, Tag } from './metadata';
 export * from './names';
 export { attributesOf, type ObjectInfo } from './object-info';
+export { Janitor, sweepOwnTempFiles } from './janitor';
+export { Layout } from './layout';
 export type { WriteCondition } from './objects';
 export type { ClaimedUpload, CompletedUpload, PartInfo, UploadRecord, UploadStore } from './uploads';
 

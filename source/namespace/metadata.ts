@@ -9,6 +9,7 @@ import { isCode } from '../errors';
 import type { ChecksumAlgorithm } from '../streams/checksums';
 import { readAt } from '../streams/read-at';
 import type { Layout } from './layout';
+import { RetireList } from './retire';
 import { uniqueSuffix } from './tmp';
 
 export interface ContentHeaders {
@@ -61,9 +62,6 @@ interface DirSidecar extends DirectoryMarks {
 
 type Sidecar = FileSidecar | DirSidecar;
 
-/** How long the record of a replaced version outlives it (see `retire`). */
-const RETIRE_DELAY_MS = 5_000;
-
 /** Records kept in memory (the oldest go first), and the largest kept: 8 MB at most. */
 const CACHED_RECORDS = 4096;
 const CACHED_RECORD_BYTES = 2048;
@@ -79,8 +77,12 @@ interface CachedRecord {
 export class MetadataStore {
   /** Records recently read, checked against the file's identity before each use. */
   private readonly cache = new Map<string, CachedRecord>();
+  /** Records of replaced versions, removed a little later even across a crash. */
+  private readonly retirements: RetireList;
 
-  constructor(private readonly layout: Layout) {}
+  constructor(private readonly layout: Layout) {
+    this.retirements = new RetireList(layout.retire, layout.meta, (path) => this.removePath(path));
+  }
 
   /**
    * A record is named by its inode and the version of the file: the mtime of a file, the birth
@@ -165,15 +167,20 @@ export class MetadataStore {
 
   /**
    * Removes the record of a version that was replaced or deleted, a little later: a reader that
-   * opened that version a moment ago still reads its record after opening the file.
+   * opened that version a moment ago still reads its record after opening the file. Resolves once
+   * the removal is on the process's retire list (retire.ts), so a crash cannot lose it.
    */
-  retire(stats: BigIntStats): void {
-    setTimeout(() => void this.remove(stats).catch(() => undefined), RETIRE_DELAY_MS).unref();
+  async retire(stats: BigIntStats): Promise<void> {
+    // Never fails: the version it retires is already gone, and its caller's write has succeeded.
+    await this.retirements.add(this.pathOf(stats)).catch(() => undefined);
   }
 
   /** Removes the record of exactly this version (a newer file with the same inode keeps its own). */
   async remove(stats: BigIntStats): Promise<void> {
-    const path = this.pathOf(stats);
+    await this.removePath(this.pathOf(stats));
+  }
+
+  private async removePath(path: string): Promise<void> {
     this.cache.delete(path);
     await unlink(path).catch((e: unknown) => {
       if (!isCode(e, 'ENOENT')) throw e;

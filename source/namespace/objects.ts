@@ -234,7 +234,7 @@ export class ObjectStore {
       await this.metadata.writeFile(stats, attributes, false);
       recorded = stats;
       const previous = await this.moveIntoPlace(temp, target, bucketDir, key, segments, owner, (dir) => (parent = dir), condition);
-      if (previous !== undefined) this.metadata.retire(previous);
+      if (previous !== undefined) await this.metadata.retire(previous);
       if (this.options.fsync) await syncDirectory(parent);
       return describeRecorded(key, stats, attributes);
     } catch (e) {
@@ -337,7 +337,7 @@ export class ObjectStore {
       await unlink(path).catch((e: unknown) => {
         if (!isCode(e, 'ENOENT')) throw e;
       });
-      this.metadata.retire(stats);
+      await this.metadata.retire(stats);
     }
     if (this.options.fsync) await syncDirectory(dirname(path));
     await this.pruneParents(bucketDir, dirname(path));

@@ -1,9 +1,10 @@
 // Temp files: written in full, then renamed into place, so readers never see a torn object.
 import { randomBytes } from 'node:crypto';
-import { lstat, readdir, unlink } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { isCode } from '../errors';
+import { counter } from '../metrics';
 
 /** Files beside their target (a bucket on another device) carry this prefix and are never listed. */
 export const HIDDEN_TEMP_PREFIX = '.sluice-tmp.';
@@ -32,22 +33,45 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Who made an entry named by `tempName()`: this process, another live one, a dead one, or another host's. */
+export function ownerOf(name: string): 'self' | 'alive' | 'dead' | 'foreign' {
+  const [host, pid] = name.split('.');
+  if (host !== HOST || pid === undefined || !/^\d+$/.test(pid)) return 'foreign';
+  if (Number(pid) === process.pid) return 'self';
+  return isAlive(Number(pid)) ? 'alive' : 'dead';
+}
+
+const tempEntriesSwept = counter('sluice_temp_files_swept_total', 'Temp files and folders of dead processes removed from .sluice/tmp');
+
+export interface SweepOptions {
+  /** Also look at the age of other hosts' entries (a stat each: not on every sweep of a shared filesystem). */
+  foreign?: boolean;
+  /** Remove this process's own entries too: it is stopping, and nothing of it is in flight any more. */
+  own?: boolean;
+  maxAgeMs?: number;
+}
+
 /**
- * Removes temp files left by dead processes of this host, and any older than a day (another
- * host's crash). Files of live processes, here or elsewhere, are left alone.
+ * Removes what dead processes of this host left in the temp folder (files being written, staging
+ * folders of CreateMultipartUpload) and, with `foreign`, any entry older than a day (another
+ * host's crash). Entries of live processes, here or elsewhere, are left alone; how many of this
+ * host's were, is returned too (a crashed primary's workers may be finishing).
  */
-export async function sweepTempFiles(tmpDir: string, maxAgeMs = 86_400_000): Promise<number> {
+export async function sweepTempFiles(tmpDir: string, options: SweepOptions = {}): Promise<{ removed: number; alive: number }> {
+  const { foreign = true, own = false, maxAgeMs = 86_400_000 } = options;
   let removed = 0;
+  let alive = 0;
   for (const name of await readdir(tmpDir)) {
-    const [host, pid] = name.split('.');
     const path = join(tmpDir, name);
-    const mine = host === HOST && pid !== undefined && /^\d+$/.test(pid);
-    let stale = mine && Number(pid) !== process.pid && !isAlive(Number(pid));
-    if (!stale) {
+    const owner = ownerOf(name);
+    let stale = owner === 'dead' || (own && owner === 'self');
+    if (owner === 'alive') alive++;
+    if (!stale && foreign && owner === 'foreign') {
       const stats = await lstat(path).catch(() => undefined);
       stale = stats !== undefined && Date.now() - stats.mtimeMs > maxAgeMs;
     }
-    if (stale && (await unlink(path).then(() => true, () => false))) removed++;
+    if (stale && (await rm(path, { recursive: true, force: true }).then(() => true, () => false))) removed++;
   }
-  return removed;
+  tempEntriesSwept.inc(removed);
+  return { removed, alive };
 }

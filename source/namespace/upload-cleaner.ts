@@ -1,7 +1,11 @@
 // The cleaner: aborts multipart uploads idle longer than the timeout, in the background, with the
 // retry count, delay and pool size of Alluxio's cleaner properties.
 import { S3Error } from '../errors';
+import { counter } from '../metrics';
 import type { UploadStore } from './uploads';
+
+const cleanerRuns = counter('sluice_upload_cleaner_runs_total', 'Sweeps of the idle multipart upload cleaner');
+const cleanerAborted = counter('sluice_upload_cleaner_aborted_total', 'Idle multipart uploads the cleaner aborted');
 
 export interface CleanerOptions {
   timeoutMs: number;
@@ -51,8 +55,12 @@ export function startUploadCleaner(store: UploadStore, options: CleanerOptions):
   const timer = setInterval(() => {
     if (running) return;
     running = true;
+    cleanerRuns.inc();
     sweepUploads(store, options)
-      .then((aborted) => aborted.forEach((id) => options.onAbort?.(id)))
+      .then((aborted) => {
+        cleanerAborted.inc(aborted.length);
+        aborted.forEach((id) => options.onAbort?.(id));
+      })
       .catch(() => undefined)
       .finally(() => (running = false));
   }, period);

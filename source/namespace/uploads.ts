@@ -399,6 +399,11 @@ export class UploadStore {
     return found.filter((e) => e !== undefined);
   }
 
+  /** How many uploads are in progress (one readdir: cheap enough for every metrics scrape). */
+  async countOpen(): Promise<number> {
+    return (await readdir(this.layout.uploads)).filter((name) => UPLOAD_ID.test(name)).length;
+  }
+
   /** Removes a leftover found by `entries` (never an upload in progress: `discard` is for those). */
   async removeLeftover(path: string): Promise<void> {
     await rm(path, { recursive: true, force: true });
