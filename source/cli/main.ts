@@ -1,71 +1,86 @@
 #!/usr/bin/env node
-// The sluice command line: `sluice serve --root DIR --host H --port N ...`.
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+// The sluice command line: `sluice serve --root DIR --host H --port N ...`, `sluice --version`.
+// Each mode loads only what it runs: help loads yargs, the primary of a cluster no S3 handling.
+// A failure to start is one line on stderr and exit code 1.
 import cluster from 'node:cluster';
-import { OPTIONS, buildConfig, readPropertiesFile, type OptionName, type RawOptions } from '../config/config';
-import { runPrimary } from './cluster';
-import { serve } from './serve';
-
-const CONF_HELP = 'A properties file (alluxio-site.properties style, Alluxio property names); flags and SLUICE_* variables override it';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildConfig, type Config } from '../config/config';
+import { log, setLogLevel } from '../log';
+import { UsageError, environmentOptions, parseArguments, resolveOptions } from './arguments';
+import { StartupError, checkDirectory } from './startup';
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-async function main(argv: string[]): Promise<void> {
-  const parser = yargs(argv)
-    .scriptName('sluice')
-    .usage('$0 serve [options]\n\nServe a directory tree as S3 buckets and objects (Alluxio S3 API compatible).')
-    .env('SLUICE')
-    .command('serve', 'Run the S3 server', (y) => {
-      for (const [name, option] of Object.entries(OPTIONS) as [OptionName, (typeof OPTIONS)[OptionName]][]) {
-        const describe = option.alluxio ? `${option.describe} [${option.alluxio}]` : option.describe;
-        y.option(name, { type: option.type, default: option.default, describe });
-      }
-      // .config() sets the option's help text; without one it says "Path to JSON config file".
-      return y.config('conf', CONF_HELP, (path: string) => readPropertiesFile(path));
-    })
-    // Wide enough that Alluxio property names (up to 67 characters) are never broken mid-name,
-    // so a user can find them with grep or copy them whole.
-    .wrap(Math.max(130, process.stdout.columns ?? 0))
-    .demandCommand(1, 'Name a command: sluice serve --help')
-    .strict()
-    .help()
-    .alias('h', 'help')
-    .version();
-  const args = await parser.parse();
-  const raw: RawOptions = {};
-  for (const name of Object.keys(OPTIONS) as OptionName[]) {
-    const value = (args as Record<string, unknown>)[name];
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') raw[name] = value;
-  }
-  const config = buildConfig(raw);
-  if (config.auth === 'simple' && !isLoopback(config.host) && cluster.isPrimary) {
-    process.stderr.write(
-      `sluice: WARNING: listening on ${config.host} with SIMPLE authentication: anyone who can reach this address can act as any user.\n`,
-    );
-  }
-  const announce = (root: string, port: number): void => {
-    process.stdout.write(
-      `sluice: serving ${root} on ${config.tls ? 'https' : 'http'}://${config.host}:${port}${config.basePath}/ (and /)\n`,
-    );
-  };
-  if (config.workers > 1 && cluster.isPrimary) {
-    await runPrimary(config, (port) => announce(config.root, port));
-    return;
-  }
-  const running = await serve(config, { cleaner: cluster.isPrimary });
-  if (cluster.isPrimary) announce(running.namespace.layout.root, running.port);
-  const stop = (): void => {
-    void running.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 2000).unref();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+function version(): string {
+  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
 }
 
-main(hideBin(process.argv)).catch((err: unknown) => {
-  process.stderr.write(`sluice: ${(err as Error).message ?? String(err)}\n`);
+async function main(argv: string[]): Promise<void> {
+  const invocation = parseArguments(argv);
+  if (invocation.version) {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  if (invocation.help) {
+    await (await import('./help')).printHelp(argv);
+    return;
+  }
+  if (invocation.command === undefined) throw new UsageError('Name a command: sluice serve (sluice --help lists the options)');
+  if (invocation.command !== 'serve') throw new UsageError(`Unknown command: ${invocation.command} (sluice serve is the one command)`);
+  const configure = (): Config => {
+    const { raw, labels } = resolveOptions(invocation, process.env);
+    return buildConfig(raw, labels);
+  };
+  const config = configure();
+  setLogLevel(config.logLevel);
+  if (cluster.isWorker) {
+    await (await import('./worker')).runWorker(config, configure);
+    return;
+  }
+  for (const variable of environmentOptions(process.env).unknown) {
+    log.warn(`WARNING: ignoring ${variable}: no option is called that (sluice serve --help lists them)`);
+  }
+  if (config.auth === 'simple' && !isLoopback(config.host)) {
+    log.warn(
+      `WARNING: listening on ${config.host} with SIMPLE authentication: anyone who can reach this address can act as any user.`,
+    );
+  }
+  await checkDirectory(config.root, `ROOT ${config.root}`, {
+    create: true,
+    created: () => log.info(`created ROOT ${config.root} (it did not exist)`),
+  });
+  // Another directory an option names (a cache directory) is checked here the same way.
+  await startServing(config, configure);
+}
+
+async function startServing(config: Config, configure: () => Config): Promise<void> {
+  const scheme = config.tls ? 'https' : 'http';
+  const announce = (root: string, port: number, adminPort: number | undefined): void => {
+    log.info(`serving ${root} on ${scheme}://${config.host}:${port}${config.basePath}/ (and /)`);
+    if (adminPort !== undefined) log.info(`health, readiness and metrics on http://${config.host}:${adminPort}/-/`);
+  };
+  if (config.workers > 1) {
+    const { runPrimary } = await import('./cluster');
+    await runPrimary(config, announce, configure);
+    return;
+  }
+  const { serve, setReloader, stopOnSignals } = await import('./serve');
+  setReloader(configure);
+  const running = await serve(config);
+  stopOnSignals(running, config);
+  announce(running.namespace.layout.root, running.port, running.adminPort);
+}
+
+main(process.argv.slice(2)).catch(async (err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  // A worker's failure is told by its primary, once for the cluster.
+  if (cluster.isWorker && (await (await import('./worker')).reportFatal(message))) process.exit(1);
+  log.error(message);
+  // What was not foreseen (no UsageError or StartupError) keeps its stack for --log-level debug.
+  if (!(err instanceof UsageError || err instanceof StartupError) && err instanceof Error) log.debug(err.stack ?? '');
   process.exit(1);
 });

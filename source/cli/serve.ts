@@ -1,21 +1,34 @@
-// Starting sluice: open the namespace under ROOT, then listen.
+// A serving process: the single process of a plain `sluice serve`, or a worker of a cluster. It
+// opens the namespace, listens, and stops gracefully on SIGTERM/SIGINT: no new connections, the
+// requests in flight get --shutdown-timeout to finish, the rest are aborted (their writes leave
+// nothing behind), then it exits 0. A worker whose primary is gone stops at once the same way.
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { SigV4Authenticator, SimpleAuthenticator } from '../auth/authenticator';
 import type { Config } from '../config/config';
-import { createHttpServer, type HttpServer } from '../http/server';
-import { Namespace } from '../namespace';
-import { startUploadCleaner } from '../namespace/upload-cleaner';
+import { createOpsServer, type OpsSource } from '../http/ops';
+import { createHttpServer, type HttpService } from '../http/server';
+import { log, setLogLevel } from '../log';
+import { registry, startProcessMetrics, type Snapshot } from '../metrics';
+import { Namespace, sweepOwnTempFiles, type Janitor } from '../namespace';
 import { s3Handler } from '../s3/dispatch';
 import { shareHashThreads } from '../streams/hash-pool';
+import { startJanitor } from './maintenance';
+import { countOpenUploads, metricsSource, readiness } from './ops';
+import { listen, readOptionFile } from './startup';
 
 export interface Running {
-  server: HttpServer;
+  service: HttpService;
   namespace: Namespace;
   port: number;
-  close(): Promise<void>;
+  /** The --admin-port server, if any (and if this process serves it). */
+  adminPort: number | undefined;
+  /** Stops serving: in-flight requests get `timeoutMs`, then are aborted; resolves when all is settled and cleaned. */
+  stop(timeoutMs: number): Promise<void>;
 }
+
+/** A single process, or a worker: a worker leaves the janitor and --admin-port to its primary and reports the cluster's metrics. */
+export type Role = { kind: 'single' } | { kind: 'worker'; clusterMetrics: () => Promise<Snapshot> };
 
 export function processUser(): string {
   try {
@@ -37,57 +50,112 @@ export function openNamespace(config: Config): Promise<Namespace> {
   });
 }
 
-/** Runs the idle-upload cleaner on ROOT; returns what stops it. One per ROOT is enough per host. */
-export function startCleaner(config: Config, namespace: Namespace): () => void {
-  return startUploadCleaner(namespace.uploads, {
-    timeoutMs: config.multipart.timeoutMs,
-    retryCount: config.multipart.cleanerRetryCount,
-    retryDelayMs: config.multipart.cleanerRetryDelayMs,
-    poolSize: config.multipart.cleanerPoolSize,
-    onAbort: (id) => process.stdout.write(`${new Date().toISOString()} cleaner aborted idle multipart upload ${id}\n`),
-  });
-}
-
-/** Opens ROOT and listens. `cleaner: false` in cluster workers, whose primary runs the one cleaner. */
-export async function serve(config: Config, { cleaner = true }: { cleaner?: boolean } = {}): Promise<Running> {
+/** Opens ROOT and listens. */
+export async function serve(config: Config, role: Role = { kind: 'single' }): Promise<Running> {
   shareHashThreads(config.workers);
+  startProcessMetrics();
   const namespace = await openNamespace(config);
-  const auth = config.auth === 'sigv4' ? new SigV4Authenticator(config.credentials!) : new SimpleAuthenticator(processUser());
-  if (auth instanceof SigV4Authenticator) {
-    process.on('SIGHUP', () => {
-      try {
-        auth.credentials.reload();
-        process.stdout.write(`sluice: reloaded ${config.credentials} (process ${process.pid})\n`);
-      } catch (e) {
-        process.stderr.write(`sluice: kept the previous credentials: ${(e as Error).message}\n`);
-      }
-    });
-  }
+  const janitor: Janitor | undefined = role.kind === 'single' ? await startJanitor(config, namespace.layout, namespace.uploads) : undefined;
+  const auth =
+    config.auth === 'sigv4'
+      ? await readOptionFile('--credentials', config.credentials!, (path) => new SigV4Authenticator(path))
+      : new SimpleAuthenticator(processUser());
   // Read once at start: a missing or unreadable certificate stops the server before it listens.
-  const tls = config.tls ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } : undefined;
-  const server = createHttpServer(s3Handler({ config, namespace, auth }), {
+  const tls = config.tls
+    ? {
+        cert: await readOptionFile('--tls-cert', config.tls.cert, (path) => readFileSync(path)),
+        key: await readOptionFile('--tls-key', config.tls.key, (path) => readFileSync(path)),
+      }
+    : undefined;
+  let service: HttpService | undefined;
+  countOpenUploads(() => namespace.uploads.countOpen());
+  const ops: OpsSource = {
+    notReady: readiness(namespace.layout.root, namespace.layout.tmp, () => service?.draining ?? true),
+    metrics: metricsSource(role.kind === 'worker' ? role.clusterMetrics : () => registry.snapshot('shared')),
+  };
+  // With --admin-port the endpoints are served there only (by the primary, in a cluster).
+  const opsHere = config.adminPort === undefined ? { source: ops, basePath: config.basePath } : undefined;
+  service = createHttpServer(s3Handler({ config, namespace, auth }), {
     headersTimeoutMs: config.headersTimeoutMs,
     accessLog: config.accessLog,
     tls,
+    ops: opsHere,
   });
-  const stopCleaner = cleaner ? startCleaner(config, namespace) : () => undefined;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    server,
+  const port = await listen(service.server, config.port, config.host);
+  const admin = role.kind === 'single' && config.adminPort !== undefined ? createOpsServer(ops) : undefined;
+  const adminPort = admin ? await listen(admin, config.adminPort!, config.host, 'admin port') : undefined;
+  const running: Running = {
+    service,
     namespace,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        stopCleaner();
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
+    adminPort,
+    stop: async (timeoutMs) => {
+      const { aborted } = await service!.shutdown(timeoutMs);
+      if (aborted > 0) log.warn(`aborted ${aborted} request(s) still in flight after ${timeoutMs} ms (process ${process.pid})`);
+      admin?.close();
+      admin?.closeAllConnections();
+      await janitor?.stop();
+      await sweepOwnTempFiles(namespace.layout);
+    },
   };
+  onReload(config, auth);
+  return running;
+}
+
+let reloadConfig: (() => Config) | undefined;
+
+/** How SIGHUP finds the current settings (the --conf file read again); main.ts sets it. */
+export function setReloader(reload: () => Config): void {
+  reloadConfig = reload;
+}
+
+/** SIGHUP: the log level (from --conf) and, in SigV4 mode, the credentials file are read again. */
+function onReload(config: Config, auth: SigV4Authenticator | SimpleAuthenticator): void {
+  process.on('SIGHUP', () => {
+    try {
+      if (reloadConfig) setLogLevel(reloadConfig().logLevel);
+    } catch (e) {
+      log.warn(`kept the previous log level: ${(e as Error).message}`);
+    }
+    if (!(auth instanceof SigV4Authenticator)) {
+      log.info(`reloaded the settings (process ${process.pid})`);
+      return;
+    }
+    try {
+      auth.credentials.reload();
+      log.info(`reloaded ${config.credentials} (process ${process.pid})`);
+    } catch (e) {
+      log.warn(`kept the previous credentials: ${(e as Error).message}`);
+    }
+  });
+}
+
+/**
+ * Stops on SIGTERM or SIGINT (graceful, within --shutdown-timeout) and on `stopNow` (at once),
+ * then exits 0. A second signal aborts what is still in flight.
+ */
+export function stopOnSignals(running: Running, config: Config): { stopNow(reason: string): void } {
+  let stopping = false;
+  const stop = (timeoutMs: number, reason: string): void => {
+    if (stopping) {
+      running.service.server.closeAllConnections();
+      return;
+    }
+    stopping = true;
+    const inFlight = running.service.inFlight();
+    log.info(`${reason}: stopping (process ${process.pid}, ${inFlight} request(s) in flight, waiting up to ${timeoutMs} ms)`);
+    running.stop(timeoutMs).then(
+      () => {
+        log.info(`stopped (process ${process.pid})`);
+        process.exit(0);
+      },
+      (e: unknown) => {
+        log.error(`stopping failed: ${(e as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop(config.shutdownTimeoutMs, 'SIGTERM'));
+  process.on('SIGINT', () => stop(config.shutdownTimeoutMs, 'SIGINT'));
+  return { stopNow: (reason) => stop(0, reason) };
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { buildConfig, readPropertiesFile } from './config';
+import { buildConfig, readPropertiesFile, type OptionLabels } from './config';
 
 function propertiesFile(t: tap.Test, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-config-'));
@@ -33,14 +33,50 @@ t.test('defaults', async (t) => {
       completePoolSize: 20,
     },
     region: 'us-east-1',
-    accessLog: true,
+    accessLog: 'text',
+    logLevel: 'info',
     fsync: false,
     auth: 'simple',
     credentials: undefined,
     tls: undefined,
     headersTimeoutMs: 60_000,
     bodyTimeoutMs: 20_000,
-    workers: availableParallelism(),
+    workers: 1,
+    shutdownTimeoutMs: 30_000,
+    adminPort: undefined,
+  });
+});
+
+t.test('operations: workers, the access log, the log level, shutdown and the admin port', async (t) => {
+  t.equal(buildConfig({ workers: 'auto' }).workers, availableParallelism(), 'auto: one per core');
+  t.equal(buildConfig({ workers: '0' }).workers, availableParallelism(), '0 still means one per core');
+  t.equal(buildConfig({ workers: 4 }).workers, 4);
+  t.throws(() => buildConfig({ workers: 'many' }), { message: '--workers: expected auto or an integer from 1 to 256, got "many"' });
+  const formats: [string | boolean, string][] = [['json', 'json'], ['TEXT', 'text'], ['off', 'off'], ['true', 'text']];
+  formats.push(['false', 'off'], [true, 'text'], [false, 'off'], ['', 'text']);
+  for (const [value, format] of formats) {
+    t.equal(buildConfig({ 'access-log': value }).accessLog, format, `--access-log ${JSON.stringify(value)}`);
+  }
+  t.throws(() => buildConfig({ 'access-log': 'xml' }), {
+    message: '--access-log: expected one of text, json, off (or true, false), got "xml"',
+  });
+  t.equal(buildConfig({ 'log-level': 'DEBUG' }).logLevel, 'debug');
+  t.throws(() => buildConfig({ 'log-level': 'loud' }), { message: '--log-level: expected one of error, warn, info, debug, got "loud"' });
+  t.equal(buildConfig({ 'shutdown-timeout': '2sec' }).shutdownTimeoutMs, 2000);
+  t.equal(buildConfig({ 'admin-port': '9100' }).adminPort, 9100);
+  t.throws(() => buildConfig({ 'admin-port': 'x' }), /^--admin-port: expected an integer from 0 to 65535/);
+});
+
+t.test('errors name the option as it was written', async (t) => {
+  t.throws(() => buildConfig({ port: 'abc' }, { port: 'SLUICE_PORT' }), {
+    message: 'SLUICE_PORT: expected an integer from 0 to 65535, got "abc"',
+  });
+  const property = 'alluxio.proxy.s3.header.metadata.max.size (in a.properties)';
+  t.throws(() => buildConfig({ 'metadata-max-size': 'lots' }, { 'metadata-max-size': property }), {
+    message: `${property}: invalid size: "lots" (expected a size such as 2KB, 64MB or 0)`,
+  });
+  t.throws(() => buildConfig({ 'shutdown-timeout': 'soon' }), {
+    message: '--shutdown-timeout: invalid duration: "soon" (expected a duration such as 500ms, 30sec or 10min)',
   });
 });
 
@@ -78,7 +114,7 @@ t.test('values as strings (environment, properties) and as typed CLI values', as
   t.equal(config.multipart.keepAliveIntervalMs, 500);
   t.equal(config.multipart.completePoolSize, 4);
   t.equal(config.fsync, true);
-  t.equal(config.accessLog, false);
+  t.equal(config.accessLog, 'off');
   t.equal(buildConfig({ 'metadata-max-size': '0' }).metadataMaxSize, 0, '0 means no limit');
 });
 
@@ -106,10 +142,10 @@ t.test('bad values give errors that name the flag', async (t) => {
     [{ port: 80.5 }, /^--port: /],
     [{ port: Number.NaN }, /^--port: /],
     [{ 'list-directories': 'maybe' }, /^--list-directories: expected true or false, got "maybe"$/],
-    [{ 'metadata-max-size': '2 lots' }, /^--metadata-max-size: invalid size: "2 lots"$/],
+    [{ 'metadata-max-size': '2 lots' }, /^--metadata-max-size: invalid size: "2 lots" \(expected a size such as 2KB, 64MB or 0\)$/],
     [{ 'write-type': 'FAST' }, /^--write-type: expected one of MUST_CACHE, CACHE_THROUGH, ASYNC_THROUGH, THROUGH, got "FAST"$/],
     [{ 'delete-type': 'UFS_ONLY' }, /^--delete-type: expected one of/],
-    [{ 'multipart-timeout': 'soon' }, /^--multipart-timeout: invalid duration: "soon"$/],
+    [{ 'multipart-timeout': 'soon' }, /^--multipart-timeout: invalid duration: "soon" \(expected a duration such as 500ms, 30sec/],
     [{ 'multipart-cleaner-retry-delay': '10 fortnights' }, /^--multipart-cleaner-retry-delay: /],
     [{ 'complete-keepalive-interval': '-1s' }, /^--complete-keepalive-interval: /],
     [{ 'multipart-cleaner-retry-count': '-1' }, /^--multipart-cleaner-retry-count: expected an integer from 0/],
@@ -145,7 +181,10 @@ t.test('a properties file maps Alluxio property names to options', async (t) => 
       '',
     ].join('\n'),
   );
-  const raw = readPropertiesFile(path);
+  const labels: OptionLabels = {};
+  const raw = readPropertiesFile(path, labels);
+  t.equal(labels.port, `alluxio.proxy.web.port (in ${path})`, 'errors will name the property as written');
+  t.equal(labels['base-path'], `base-path (in ${path})`);
   t.same(raw, {
     host: '0.0.0.0',
     port: '40000',

@@ -2,6 +2,7 @@
 // variables and a properties file that accepts Alluxio's property names.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { LOG_LEVELS, type LogLevel } from '../log';
 import { parseProperties } from './properties';
 import { parseDuration, parseSize } from './units';
 
@@ -9,6 +10,8 @@ export const WRITE_TYPES = ['MUST_CACHE', 'CACHE_THROUGH', 'ASYNC_THROUGH', 'THR
 export const DELETE_TYPES = ['ALLUXIO_AND_UFS', 'ALLUXIO_ONLY'] as const;
 export type WriteType = (typeof WRITE_TYPES)[number];
 export type DeleteType = (typeof DELETE_TYPES)[number];
+export const ACCESS_LOG_FORMATS = ['text', 'json', 'off'] as const;
+export type AccessLogFormat = (typeof ACCESS_LOG_FORMATS)[number];
 
 export interface MultipartConfig {
   /** Idle uploads older than this are aborted by the cleaner. */
@@ -37,7 +40,10 @@ export interface Config {
   deleteType: DeleteType;
   multipart: MultipartConfig;
   region: string;
-  accessLog: boolean;
+  /** One line per request on stdout: the text format, JSON objects, or none. */
+  accessLog: AccessLogFormat;
+  /** The threshold of sluice's own messages. */
+  logLevel: LogLevel;
   /** fsync file and directory before a write is acknowledged. */
   fsync: boolean;
   /** SIMPLE (Alluxio's: the access key names the user) or SigV4 verified against `credentials`. */
@@ -49,8 +55,12 @@ export interface Config {
   /** A client must have sent its request headers within this long (slow-header clients). */
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
-  /** Processes serving (node:cluster); they share nothing but ROOT. */
+  /** Processes serving (node:cluster); they share nothing but ROOT. 1: a single process, no cluster. */
   workers: number;
+  /** On SIGTERM/SIGINT, requests in flight get this long to finish before they are aborted. */
+  shutdownTimeoutMs: number;
+  /** Health, readiness and metrics on this port only (of --host), not on the S3 port. */
+  adminPort: number | undefined;
 }
 
 export const AUTH_MODES = ['simple', 'sigv4'] as const;
@@ -138,7 +148,18 @@ export const OPTIONS = {
     describe: 'Accepted for compatibility and ignored: sluice keeps the parts of uploads under .sluice/uploads',
   },
   region: { alluxio: undefined, type: 'string', default: 'us-east-1', describe: 'Region reported by GetBucketLocation' },
-  'access-log': { alluxio: undefined, type: 'boolean', default: true, describe: 'Print one line per request on stdout' },
+  'access-log': {
+    alluxio: undefined,
+    type: 'string',
+    default: 'text',
+    describe: 'One line per request on stdout: text, json or off (true and false mean text and off)',
+  },
+  'log-level': {
+    alluxio: undefined,
+    type: 'string',
+    default: 'info',
+    describe: `Threshold of sluice's own messages (${LOG_LEVELS.join(', ')}); re-read from --conf on SIGHUP`,
+  },
   fsync: {
     alluxio: undefined,
     type: 'boolean',
@@ -161,9 +182,21 @@ export const OPTIONS = {
   'tls-key': { alluxio: undefined, type: 'string', default: '', describe: 'PEM private key of --tls-cert' },
   workers: {
     alluxio: undefined,
-    type: 'number',
-    default: 0,
-    describe: 'Worker processes sharing the port (node:cluster); 0 means one per core',
+    type: 'string',
+    default: '1',
+    describe: 'Processes serving the port: 1 (one process), N (node:cluster workers and a primary), or auto (one per core)',
+  },
+  'shutdown-timeout': {
+    alluxio: undefined,
+    type: 'string',
+    default: '30sec',
+    describe: 'On SIGTERM or SIGINT, requests in flight may finish for this long; then they are aborted',
+  },
+  'admin-port': {
+    alluxio: undefined,
+    type: 'string',
+    default: '',
+    describe: 'Serve /-/health, /-/ready and /-/metrics on this port (of --host) only, instead of on the S3 port',
   },
   'headers-timeout': {
     alluxio: undefined,
@@ -182,8 +215,14 @@ export const OPTIONS = {
 export type OptionName = keyof typeof OPTIONS;
 export type RawOptions = { [K in OptionName]?: string | number | boolean };
 
-/** Reads a --conf properties file into option values; unknown keys are an error, so typos show. */
-export function readPropertiesFile(path: string): RawOptions {
+/** Where each option was set, as the user wrote it (`--port`, `SLUICE_PORT`, a property name): errors name it. */
+export type OptionLabels = { [K in OptionName]?: string };
+
+/**
+ * Reads a --conf properties file into option values; unknown keys are an error, so typos show.
+ * `labels` (if given) learns the property name that set each option.
+ */
+export function readPropertiesFile(path: string, labels?: OptionLabels): RawOptions {
   let properties: Map<string, string>;
   try {
     properties = parseProperties(readFileSync(path, 'utf8'));
@@ -199,90 +238,133 @@ export function readPropertiesFile(path: string): RawOptions {
   for (const [key, value] of properties) {
     // hasOwn, not `in`: `toString` or `__proto__` are no options.
     const name = byAlluxioName.get(key) ?? (Object.hasOwn(OPTIONS, key) ? (key as OptionName) : undefined);
-    if (name) result[name] = value;
-    else if (!key.startsWith('alluxio.')) throw new Error(`${path}: unknown property "${key}"`);
+    if (name) {
+      result[name] = value;
+      if (labels) labels[name] = `${key} (in ${path})`;
+    } else if (!key.startsWith('alluxio.')) throw new Error(`${path}: unknown property "${key}"`);
     // Other alluxio.* properties concern Alluxio's own servers; they are accepted and ignored.
   }
   return result;
 }
 
-function asBoolean(value: string | number | boolean, name: string): boolean {
+type Value = string | number | boolean;
+
+function asBoolean(value: Value, label: string): boolean {
   if (typeof value === 'boolean') return value;
   const text = String(value).trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(text)) return true;
   if (['false', '0', 'no', 'off'].includes(text)) return false;
-  throw new Error(`--${name}: expected true or false, got "${value}"`);
+  throw new Error(`${label}: expected true or false, got "${value}"`);
 }
 
-function asInteger(value: string | number | boolean, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function asInteger(value: Value, label: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   // Decimal digits only: Number() would read '' as 0 and accept '0x10' or '1e3'.
   const text = String(value).trim();
   const n = typeof value === 'number' ? value : /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name}: expected an integer from ${min} to ${max}, got "${value}"`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${label}: expected an integer from ${min} to ${max}, got "${value}"`);
   return n;
 }
 
-function asChoice<T extends string>(value: string | number | boolean, name: string, choices: readonly T[]): T {
-  const text = String(value).trim().toUpperCase();
-  if (!(choices as readonly string[]).includes(text)) throw new Error(`--${name}: expected one of ${choices.join(', ')}, got "${value}"`);
+function asChoice<T extends string>(value: Value, label: string, choices: readonly T[], normalize = (s: string) => s.toUpperCase()): T {
+  const text = normalize(String(value).trim());
+  if (!(choices as readonly string[]).includes(text)) throw new Error(`${label}: expected one of ${choices.join(', ')}, got "${value}"`);
   return text as T;
 }
 
-function wrap<T>(name: string, parse: () => T): T {
+const lowerCase = (s: string): string => s.toLowerCase();
+
+/** `text`, `json` or `off`; the boolean spellings of before (and a bare `--access-log`) still work. */
+function asAccessLog(value: Value, label: string): AccessLogFormat {
+  const text = String(value).trim().toLowerCase();
+  if (text === '' || value === true) return 'text';
+  if ((ACCESS_LOG_FORMATS as readonly string[]).includes(text)) return text as AccessLogFormat;
+  try {
+    return asBoolean(value, label) ? 'text' : 'off';
+  } catch {
+    throw new Error(`${label}: expected one of ${ACCESS_LOG_FORMATS.join(', ')} (or true, false), got "${value}"`);
+  }
+}
+
+/** A count of processes, or `auto` (one per core); 0 meant one per core before and still does. */
+function asWorkers(value: Value, label: string): number {
+  if (String(value).trim().toLowerCase() === 'auto') return availableParallelism();
+  try {
+    return asInteger(value, label, 0, 256) || availableParallelism();
+  } catch {
+    throw new Error(`${label}: expected auto or an integer from 1 to 256, got "${value}"`);
+  }
+}
+
+const UNIT_EXAMPLES: Record<string, string> = {
+  size: 'a size such as 2KB, 64MB or 0',
+  duration: 'a duration such as 500ms, 30sec or 10min',
+};
+
+function withUnits<T>(label: string, parse: () => T): T {
   try {
     return parse();
   } catch (e) {
     const message = (e as Error).message;
-    throw new Error(message.startsWith('--') ? message : `--${name}: ${message}`);
+    const kind = /^invalid (size|duration)/.exec(message)?.[1];
+    throw new Error(`${label}: ${message}${kind ? ` (expected ${UNIT_EXAMPLES[kind]})` : ''}`);
   }
 }
 
-/** Builds the typed configuration; missing values take their defaults; bad values throw. */
-export function buildConfig(raw: RawOptions): Config {
-  const get = <K extends OptionName>(name: K): string | number | boolean => raw[name] ?? OPTIONS[name].default;
+/**
+ * Builds the typed configuration; missing values take their defaults; bad values throw, naming the
+ * option as `labels` says it was written (`--flag` when it does not say).
+ */
+export function buildConfig(raw: RawOptions, labels: OptionLabels = {}): Config {
+  const get = <K extends OptionName>(name: K): Value => raw[name] ?? OPTIONS[name].default;
+  const label = (name: OptionName): string => labels[name] ?? `--${name}`;
+  const integer = (name: OptionName, min: number, max?: number): number => asInteger(get(name), label(name), min, max);
+  const boolean = (name: OptionName): boolean => asBoolean(get(name), label(name));
+  const duration = (name: OptionName): number => withUnits(label(name), () => parseDuration(String(get(name))));
+  const adminPort = String(get('admin-port')).trim();
   let basePath = String(get('base-path')).trim();
   if (!basePath.startsWith('/')) basePath = `/${basePath}`;
   basePath = basePath.replace(/\/+$/, '');
   return {
     root: String(get('root')),
     host: String(get('host')),
-    port: asInteger(get('port'), 'port', 0, 65535),
+    port: integer('port', 0, 65535),
     basePath,
-    listDirectories: asBoolean(get('list-directories'), 'list-directories'),
-    metadataMaxSize: wrap('metadata-max-size', () => parseSize(String(get('metadata-max-size')))),
-    taggingRestrictions: asBoolean(get('tagging-restrictions'), 'tagging-restrictions'),
-    writeType: asChoice(get('write-type'), 'write-type', WRITE_TYPES),
-    deleteType: asChoice(get('delete-type'), 'delete-type', DELETE_TYPES),
+    listDirectories: boolean('list-directories'),
+    metadataMaxSize: withUnits(label('metadata-max-size'), () => parseSize(String(get('metadata-max-size')))),
+    taggingRestrictions: boolean('tagging-restrictions'),
+    writeType: asChoice(get('write-type'), label('write-type'), WRITE_TYPES),
+    deleteType: asChoice(get('delete-type'), label('delete-type'), DELETE_TYPES),
     multipart: {
-      timeoutMs: wrap('multipart-timeout', () => parseDuration(String(get('multipart-timeout')))),
-      cleanerRetryCount: asInteger(get('multipart-cleaner-retry-count'), 'multipart-cleaner-retry-count', 0),
-      cleanerRetryDelayMs: wrap('multipart-cleaner-retry-delay', () => parseDuration(String(get('multipart-cleaner-retry-delay')))),
-      cleanerPoolSize: asInteger(get('multipart-cleaner-pool-size'), 'multipart-cleaner-pool-size', 1),
-      keepAliveIntervalMs: wrap('complete-keepalive-interval', () => parseDuration(String(get('complete-keepalive-interval')))),
-      completePoolSize: asInteger(get('complete-pool-size'), 'complete-pool-size', 1),
+      timeoutMs: duration('multipart-timeout'),
+      cleanerRetryCount: integer('multipart-cleaner-retry-count', 0),
+      cleanerRetryDelayMs: duration('multipart-cleaner-retry-delay'),
+      cleanerPoolSize: integer('multipart-cleaner-pool-size', 1),
+      keepAliveIntervalMs: duration('complete-keepalive-interval'),
+      completePoolSize: integer('complete-pool-size', 1),
       // multipart-tmp-suffix is accepted and ignored: parts live under .sluice/uploads.
     },
     region: String(get('region')),
-    accessLog: asBoolean(get('access-log'), 'access-log'),
-    fsync: asBoolean(get('fsync'), 'fsync'),
-    ...authAndTls(get),
-    headersTimeoutMs: wrap('headers-timeout', () => parseDuration(String(get('headers-timeout')))),
-    bodyTimeoutMs: wrap('body-timeout', () => parseDuration(String(get('body-timeout')))),
-    workers: asInteger(get('workers'), 'workers', 0, 256) || availableParallelism(),
+    accessLog: asAccessLog(get('access-log'), label('access-log')),
+    logLevel: asChoice(get('log-level'), label('log-level'), LOG_LEVELS, lowerCase),
+    fsync: boolean('fsync'),
+    ...authAndTls(get, label),
+    headersTimeoutMs: duration('headers-timeout'),
+    bodyTimeoutMs: duration('body-timeout'),
+    workers: asWorkers(get('workers'), label('workers')),
+    shutdownTimeoutMs: duration('shutdown-timeout'),
+    adminPort: adminPort === '' ? undefined : asInteger(adminPort, label('admin-port'), 0, 65535),
   };
 }
 
-function authAndTls(get: (name: OptionName) => string | number | boolean): Pick<Config, 'auth' | 'credentials' | 'tls'> {
-  const auth = String(get('auth')).trim().toLowerCase();
-  if (!(AUTH_MODES as readonly string[]).includes(auth))
-    throw new Error(`--auth: expected one of ${AUTH_MODES.join(', ')}, got "${get('auth')}"`);
+function authAndTls(get: (name: OptionName) => Value, label: (name: OptionName) => string): Pick<Config, 'auth' | 'credentials' | 'tls'> {
+  const auth = asChoice(get('auth'), label('auth'), AUTH_MODES, lowerCase);
   const credentials = String(get('credentials')).trim();
   if (auth === 'sigv4' && credentials === '') throw new Error('--auth sigv4 needs --credentials FILE');
   const cert = String(get('tls-cert')).trim();
   const key = String(get('tls-key')).trim();
   if ((cert === '') !== (key === '')) throw new Error('--tls-cert and --tls-key go together');
   return {
-    auth: auth as AuthMode,
+    auth,
     credentials: credentials === '' ? undefined : credentials,
     tls: cert === '' ? undefined : { cert, key },
   };

@@ -1,6 +1,7 @@
-// The HTTP engine: node:http with timeouts fit for large transfers, a request id and an access
-// log line per request, and the one place where failures become S3 error documents. What a
-// request means is the handler's business (s3/dispatch.ts).
+// The HTTP engine: node:http with timeouts fit for large transfers, a request id, an access log
+// line and the request metrics per request, the ops endpoints (ops.ts), a graceful shutdown, and
+// the one place where failures become S3 error documents. What a request means is the handler's
+// business (s3/dispatch.ts).
 import { randomBytes } from 'node:crypto';
 import {
   STATUS_CODES,
@@ -11,11 +12,24 @@ import {
   type ServerOptions as NodeServerOptions,
   type ServerResponse,
 } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { S3Error, toS3Error } from '../errors';
+import { log as logMessage } from '../log';
+import { counter, gauge, histogram } from '../metrics';
+import { OPS_ACTIONS, opsEndpoint, serveOps, type OpsSource } from './ops';
 import { errorDocument, sendError } from './respond';
 import { splitUrl } from './url';
+
+const requestsTotal = counter('sluice_requests_total', 'Requests answered, by S3 action and HTTP status (0: none sent)', [
+  'action',
+  'status',
+]);
+const requestSeconds = histogram('sluice_request_duration_seconds', 'Time from request to the end of its answer, by S3 action', ['action']);
+const receivedBytes = counter('sluice_received_bytes_total', 'Bytes received on client connections (headers and bodies)');
+const sentBytes = counter('sluice_sent_bytes_total', 'Bytes sent on client connections (headers and bodies)');
+const inFlightRequests = gauge('sluice_requests_in_flight', 'Requests being answered');
 
 const ID_PREFIX = randomBytes(4).toString('hex').toUpperCase();
 let requestCounter = 0;
@@ -33,7 +47,7 @@ export interface Exchange {
   /** The request's path as sent: the Resource of its error document. */
   rawPath: string;
   /** What the access log says beyond method, path, status and time; the handler fills it in. */
-  log: { user: string; action: string };
+  log: { user: string; action: string; bucket?: string | undefined; key?: string | undefined };
 }
 
 /** Answers a request; a failure it throws is answered with the S3 error document. */
@@ -42,22 +56,76 @@ export type RequestHandler = (exchange: Exchange) => Promise<void>;
 export interface ServerOptions {
   /** Bound on the arrival of a request's headers (slow clients). */
   headersTimeoutMs: number;
-  /** One line per request on stdout. */
-  accessLog: boolean;
+  /** One line per request on stdout: text (fields separated by spaces), JSON, or none. */
+  accessLog: 'text' | 'json' | 'off';
   /** PEM certificate and key: HTTPS instead of HTTP. */
   tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** Serve /-/health, /-/ready and /-/metrics (at `/` and under `basePath`) from this source. */
+  ops?: { source: OpsSource; basePath: string } | undefined;
 }
 
 export type HttpServer = Server | HttpsServer;
+
+/** The server, and what its process needs to stop it. */
+export interface HttpService {
+  server: HttpServer;
+  /** Requests being answered (their handler not yet settled, or their answer not yet closed). */
+  inFlight(): number;
+  /** True once a shutdown began: readiness is lost and connections close after their answer. */
+  readonly draining: boolean;
+  /**
+   * Stops accepting and lets the requests in flight finish for up to `timeoutMs`; those left are
+   * then aborted (their connections destroyed, so their writes clean up after themselves). Resolves
+   * once every handler has settled (bounded by a few seconds more), saying whether any was aborted.
+   */
+  shutdown(timeoutMs: number): Promise<{ aborted: number }>;
+}
+
+/** The state of one server's requests. */
+interface Requests {
+  options: ServerOptions;
+  count: number;
+  draining: boolean;
+  /** Called when the count falls to 0 while draining. */
+  idle: (() => void) | undefined;
+}
+
+/** Aborted requests get this long to settle (remove their temp files) before the process goes on. */
+const ABORT_SETTLE_MS = 5_000;
+
+const NO_ACTION = '-';
+/** Bytes of a connection already counted in the metrics. */
+const COUNTED_READ = Symbol('countedRead');
+const COUNTED_WRITTEN = Symbol('countedWritten');
+type CountedSocket = Socket & { [COUNTED_READ]?: number; [COUNTED_WRITTEN]?: number };
+
+/** Adds what a connection carried since it was last counted. */
+function countBytes(socket: CountedSocket | null | undefined): void {
+  if (!socket) return;
+  const read = socket.bytesRead;
+  const written = socket.bytesWritten;
+  receivedBytes.inc(read - (socket[COUNTED_READ] ?? 0));
+  sentBytes.inc(written - (socket[COUNTED_WRITTEN] ?? 0));
+  socket[COUNTED_READ] = read;
+  socket[COUNTED_WRITTEN] = written;
+}
+
+function onConnectionClose(this: CountedSocket): void {
+  countBytes(this);
+}
 
 /** A socket with no traffic for this long is closed (a body that stalls fails sooner: --body-timeout). */
 const IDLE_SOCKET_MS = 300_000;
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
-export function createHttpServer(handler: RequestHandler, options: ServerOptions): HttpServer {
+export function createHttpServer(handler: RequestHandler, options: ServerOptions): HttpService {
   const tls = options.tls;
-  const create = tls ? (o: NodeServerOptions, h: RequestListener) => createHttpsServer({ ...o, ...tls }, h) : createServer;
+  const requests: Requests = { options, count: 0, draining: false, idle: undefined };
+  // node:https (and the TLS code beneath it) is loaded only when it serves: a few MB of memory.
+  const create = tls
+    ? (o: NodeServerOptions, h: RequestListener) => (require('node:https') as typeof import('node:https')).createServer({ ...o, ...tls }, h)
+    : createServer;
   const server = create(
     {
       // Large uploads take as long as they take: no whole-request deadline (Node's 5 min would
@@ -69,12 +137,14 @@ export function createHttpServer(handler: RequestHandler, options: ServerOptions
       connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
       keepAliveTimeout: 65_000,
     },
-    (req, res) => void handle(handler, options, req, res),
+    (req, res) => void handle(handler, requests, req, res),
   );
   server.timeout = IDLE_SOCKET_MS;
   // Node answers an Expect other than 100-continue with 417 unless told otherwise; S3 clients
   // expect the request to proceed.
-  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => void handle(handler, options, req, res));
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => void handle(handler, requests, req, res));
+  // The socket requests arrive on (for HTTPS the TLS socket, not the TCP one beneath).
+  server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => socket.on('close', onConnectionClose));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable) {
       socket.destroy();
@@ -103,11 +173,49 @@ export function createHttpServer(handler: RequestHandler, options: ServerOptions
     } else {
       answer();
     }
-    if (options.accessLog) {
+    requestsTotal.labels(NO_ACTION, error.status).inc();
+    if (options.accessLog === 'text') {
       log(`${new Date().toISOString()} - - ${error.status} ${Buffer.byteLength(body)} 0.0ms ${requestId} - ${err.code ?? 'clientError'}`);
+    } else if (options.accessLog === 'json') {
+      const time = new Date().toISOString();
+      log(JSON.stringify({ time, requestId, status: error.status, bytesSent: Buffer.byteLength(body), error: err.code }));
     }
   });
-  return server;
+  return {
+    server,
+    inFlight: () => requests.count,
+    get draining() {
+      return requests.draining;
+    },
+    shutdown: (timeoutMs) => shutdown(server, requests, timeoutMs),
+  };
+}
+
+async function shutdown(server: HttpServer, requests: Requests, timeoutMs: number): Promise<{ aborted: number }> {
+  requests.draining = true;
+  server.close();
+  // Keep-alive connections go as soon as they are idle: at once, and as each answer ends.
+  server.closeIdleConnections();
+  const idler = setInterval(() => server.closeIdleConnections(), 100);
+  const settled = (ms: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      if (requests.count === 0) return resolve(true);
+      const timer = setTimeout(() => resolve(requests.count === 0), ms);
+      requests.idle = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  try {
+    if (await settled(timeoutMs)) return { aborted: 0 };
+    const aborted = requests.count;
+    server.closeAllConnections();
+    await settled(ABORT_SETTLE_MS);
+    return { aborted };
+  } finally {
+    clearInterval(idler);
+    requests.idle = undefined;
+  }
 }
 
 function clientErrorOf(err: NodeJS.ErrnoException): S3Error {
@@ -125,9 +233,13 @@ function clientErrorOf(err: NodeJS.ErrnoException): S3Error {
   }
 }
 
-async function handle(handler: RequestHandler, options: ServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const started = process.hrtime.bigint();
+async function handle(handler: RequestHandler, requests: Requests, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const options = requests.options;
+  const started = performance.now();
   const requestId = nextRequestId();
+  requests.count++;
+  inFlightRequests.inc();
+  if (requests.draining) res.setHeader('Connection', 'close');
   res.setHeader('x-amz-request-id', requestId);
   res.setHeader('x-amz-id-2', requestId);
   res.setHeader('Server', 'sluice');
@@ -139,29 +251,75 @@ async function handle(handler: RequestHandler, options: ServerOptions, req: Inco
   } catch {
     // not a target we can split: the handler reports it; the log shows it as sent
   }
-  const exchange: Exchange = { req, res, requestId, rawPath, log: { user: '-', action: '-' } };
-  if (options.accessLog) {
-    res.once('close', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const bytes = res.getHeader('content-length') ?? '-';
-      const status = res.headersSent ? res.statusCode : 0;
-      log(
-        `${new Date().toISOString()} ${method} ${rawPath} ${status} ${bytes} ${ms.toFixed(1)}ms ${requestId} ` +
-          `${exchange.log.user} ${exchange.log.action}`,
-      );
-    });
-  }
+  const exchange: Exchange = { req, res, requestId, rawPath, log: { user: '-', action: NO_ACTION } };
+  // A request is done when its handler has settled and its answer is closed, in either order.
+  let pending = 2;
+  res.once('close', () => {
+    const seconds = (performance.now() - started) / 1000;
+    const status = res.headersSent ? res.statusCode : 0;
+    const action = exchange.log.action;
+    countBytes(req.socket);
+    requestsTotal.labels(action, status).inc();
+    requestSeconds.labels(action).observe(seconds);
+    if (options.accessLog !== 'off') accessLog(options.accessLog, exchange, method, status, seconds);
+    if (--pending === 0) settled(requests);
+  });
   try {
-    await handler(exchange);
+    const endpoint = options.ops ? opsEndpoint(rawPath, options.ops.basePath) : undefined;
+    if (endpoint !== undefined) {
+      exchange.log.action = OPS_ACTIONS[endpoint];
+      await serveOps(req, res, endpoint, options.ops!.source);
+    } else {
+      await handler(exchange);
+    }
   } catch (err) {
     fail(err, req, res, rawPath, requestId, method);
+  } finally {
+    if (--pending === 0) settled(requests);
   }
+}
+
+function settled(requests: Requests): void {
+  requests.count--;
+  inFlightRequests.dec();
+  if (requests.count === 0 && requests.draining) requests.idle?.();
+}
+
+/**
+ * The access log line. Bytes sent: the Content-Length of the answer (0 for HEAD, which sends
+ * none); for an answer without one (chunked), `-` in text, null in JSON.
+ */
+function accessLog(format: 'text' | 'json', exchange: Exchange, method: string, status: number, seconds: number): void {
+  const { res, requestId, rawPath } = exchange;
+  const length = res.getHeader('content-length');
+  const bytes = method === 'HEAD' ? 0 : length === undefined ? undefined : Number(length);
+  const time = new Date().toISOString();
+  const ms = seconds * 1000;
+  const { user, action, bucket, key } = exchange.log;
+  if (format === 'text') {
+    log(`${time} ${method} ${rawPath} ${status} ${bytes ?? '-'} ${ms.toFixed(1)}ms ${requestId} ${user} ${action}`);
+    return;
+  }
+  const record = {
+    time,
+    requestId,
+    user,
+    action,
+    bucket: bucket ?? null,
+    key: key ?? null,
+    method,
+    path: rawPath,
+    status,
+    bytesSent: bytes ?? null,
+    durationMs: Math.round(ms * 10) / 10,
+  };
+  log(JSON.stringify(record));
 }
 
 function fail(err: unknown, req: IncomingMessage, res: ServerResponse, resource: string, requestId: string, method: string): void {
   const error = toS3Error(err);
   if (!(err instanceof S3Error) && !isClientGone(err)) {
-    process.stderr.write(`[${requestId}] ${method} ${resource}: ${(err as Error)?.stack ?? String(err)}\n`);
+    logMessage.error(`[${requestId}] ${method} ${resource}: ${(err as Error)?.stack ?? String(err)}`);
   }
   if (res.headersSent || res.destroyed) {
     // Mid-stream: the status is out, so the only honest signal left is a broken connection.

@@ -8,7 +8,6 @@ import { BucketStore } from './buckets';
 import { Layout } from './layout';
 import { MetadataStore } from './metadata';
 import { ObjectStore } from './objects';
-import { sweepTempFiles } from './tmp';
 import { UploadStore } from './uploads';
 
 export { partsContent, type FileFiller } from './assembly';
@@ -47,7 +46,6 @@ export class Namespace {
 
   static async open(options: NamespaceOptions): Promise<Namespace> {
     const layout = await Layout.open(options.root);
-    await sweepTempFiles(layout.tmp);
     const metadata = new MetadataStore(layout);
     const buckets = new BucketStore(layout, options.defaultOwner);
     const objects = new ObjectStore(layout, buckets, metadata, options);

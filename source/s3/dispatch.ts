@@ -13,6 +13,8 @@ export function s3Handler(services: Services): RequestHandler {
   return async (exchange: Exchange): Promise<void> => {
     const { req, res, requestId } = exchange;
     const target = parseTarget(req.url ?? '/', services.config.basePath);
+    exchange.log.bucket = target.bucket;
+    exchange.log.key = target.key;
     const identity = services.auth.authenticate({ method: req.method ?? 'GET', headers: req.headers, ...target });
     exchange.log.user = identity.user;
     const copySource = req.headers['x-amz-copy-source'];
