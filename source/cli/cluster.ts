@@ -66,7 +66,10 @@ export async function runPrimary(config: Config, announce: Announce, reload: () 
     log.info(`${reason}: stopping ${workers().length} worker(s) (waiting up to ${config.shutdownTimeoutMs} ms for requests in flight)`);
     void janitor.stop();
     adminServer?.close();
-    for (const worker of workers()) worker.process.kill('SIGTERM');
+    for (const worker of workers()) {
+      if (worker.isConnected()) worker.send({ sluice: 'stop', reason } satisfies ToWorker);
+      else worker.process.kill('SIGTERM');
+    }
     const exit = (): void => {
       log.info('stopped');
       process.exit(code);

@@ -3,6 +3,7 @@
 import yargs from 'yargs';
 import { OPTIONS, type OptionName } from '../config/config';
 
+const VERSION_HELP = 'sluice --version prints the version.';
 const CONF_HELP = 'A properties file (alluxio-site.properties style, Alluxio property names); flags and SLUICE_* variables override it';
 
 export async function printHelp(argv: readonly string[]): Promise<void> {
@@ -16,7 +17,7 @@ export async function printHelp(argv: readonly string[]): Promise<void> {
       }
       return y.option('conf', { type: 'string', describe: CONF_HELP });
     })
-    .epilogue('Every option is also a SLUICE_<OPTION> variable (SLUICE_ROOT, SLUICE_LIST_DIRECTORIES, ...).')
+    .epilogue(['Every option is also a SLUICE_<OPTION> variable (SLUICE_ROOT, SLUICE_LIST_DIRECTORIES, ...).', VERSION_HELP].join('\n'))
     // Wide enough that Alluxio property names (up to 67 characters) are never broken mid-name,
     // so a user can find them with grep or copy them whole.
     .wrap(Math.max(130, process.stdout.columns ?? 0))

@@ -1,6 +1,6 @@
 // What the primary and the workers of a cluster tell each other over node:cluster's IPC channel,
 // besides node's own messages: metrics (a worker asked for /-/metrics asks the primary, which
-// gathers every worker's snapshot and sums them) and a start-up failure to report.
+// gathers every worker's snapshot and sums them), a graceful stop, and a start-up failure to report.
 import type { Snapshot } from '../metrics';
 
 export type ToPrimary =
@@ -11,6 +11,8 @@ export type ToPrimary =
 
 export type ToWorker =
   | { sluice: 'snapshot'; id: number }
+  /** Stop gracefully (SIGTERM or SIGINT reached the primary). */
+  | { sluice: 'stop'; reason: string }
   | { sluice: 'cluster-metrics'; id: number; snapshot: Snapshot };
 
 export function isMessage<T extends { sluice: string }>(message: unknown): message is T {

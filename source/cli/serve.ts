@@ -131,14 +131,17 @@ function onReload(config: Config, auth: SigV4Authenticator | SimpleAuthenticator
 }
 
 /**
- * Stops on SIGTERM or SIGINT (graceful, within --shutdown-timeout) and on `stopNow` (at once),
- * then exits 0. A second signal aborts what is still in flight.
+ * Stops on SIGTERM or SIGINT (gracefully, within --shutdown-timeout), then exits 0; the same signal
+ * a second time aborts what is still in flight. `stop` is the primary's request, graceful and never
+ * counted as a repeat (a Ctrl-C reaches a worker from the terminal and through its primary, in
+ * either order); `stopNow` aborts at once.
  */
-export function stopOnSignals(running: Running, config: Config): { stopNow(reason: string): void } {
+export function stopOnSignals(running: Running, config: Config): { stop(reason: string): void; stopNow(reason: string): void } {
   let stopping = false;
+  const signals = new Set<NodeJS.Signals>();
   const stop = (timeoutMs: number, reason: string): void => {
     if (stopping) {
-      running.service.server.closeAllConnections();
+      if (timeoutMs === 0) running.service.server.closeAllConnections();
       return;
     }
     stopping = true;
@@ -155,7 +158,15 @@ export function stopOnSignals(running: Running, config: Config): { stopNow(reaso
       },
     );
   };
-  process.on('SIGTERM', () => stop(config.shutdownTimeoutMs, 'SIGTERM'));
-  process.on('SIGINT', () => stop(config.shutdownTimeoutMs, 'SIGINT'));
-  return { stopNow: (reason) => stop(0, reason) };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    const repeated = signals.has(signal);
+    signals.add(signal);
+    stop(repeated ? 0 : config.shutdownTimeoutMs, repeated ? `${signal} again` : signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    stop: (reason) => stop(config.shutdownTimeoutMs, reason),
+    stopNow: (reason) => stop(0, reason),
+  };
 }

@@ -14,6 +14,7 @@ export async function runWorker(config: Config, configure: () => Config): Promis
   setReloader(configure);
   const asked = new Map<number, (snapshot: Snapshot) => void>();
   let nextId = 0;
+  let stopper: ReturnType<typeof stopOnSignals> | undefined;
   process.on('message', (message: unknown) => {
     if (!isMessage<ToWorker>(message)) return;
     if (message.sluice === 'snapshot') {
@@ -21,6 +22,10 @@ export async function runWorker(config: Config, configure: () => Config): Promis
       void registry.snapshot('shared').then((snapshot) => send({ sluice: 'snapshot', id, snapshot }));
     } else if (message.sluice === 'cluster-metrics') {
       asked.get(message.id)?.(message.snapshot);
+    } else if (message.sluice === 'stop') {
+      // Still starting: nothing in flight yet, so go at once.
+      if (stopper) stopper.stop(message.reason);
+      else process.exit(0);
     }
   });
   const clusterMetrics = (): Promise<Snapshot> =>
@@ -40,14 +45,14 @@ export async function runWorker(config: Config, configure: () => Config): Promis
     });
 
   const running = await serve(config, { kind: 'worker', clusterMetrics });
-  const stopper = stopOnSignals(running, config);
+  stopper = stopOnSignals(running, config);
   // node:cluster exits a worker the moment its channel to the primary closes, unless the
   // disconnect was asked for: claim it was, so the worker can abort its requests and remove its
   // temp files first (a crashed primary's orphans used to leave them for the next restart).
   cluster.worker?.on('disconnect', () => {
     cluster.worker!.exitedAfterDisconnect = true;
     log.warn(`worker ${process.pid}: the primary is gone; stopping`);
-    stopper.stopNow('primary gone');
+    stopper!.stopNow('primary gone');
   });
 }
 
