@@ -4,57 +4,16 @@
 // stops the server, and SIGHUP reaches every worker.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { CLI, createBucket, md5Hex, putObject, run, s3, simpleAuth, startSluice, tempDir, waitFor, xmlValue, type RawResponse, type Sluice } from '../lib/harness';
-
-/** The pids of the processes whose parent is `pid`. */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) children.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return children;
-}
+import { CLI, createBucket, md5Hex, putObject, run, s3, startSluice, tempDir, waitFor, xmlValue } from '../lib/harness';
+import { childrenOf, isRunning, onOwnConnection } from '../lib/processes';
 
 /** CPU time a process has used, in clock ticks. */
 function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(fields[11]) + Number(fields[12]);
-}
-
-/** Running (a zombie waiting to be reaped counts as gone). */
-const alive = (pid: number): boolean => {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0] !== 'Z';
-  } catch {
-    return false;
-  }
-};
-
-/** A GET on a connection of its own, so that the requests are spread over the workers. */
-function getOnNewConnection(server: Sluice, path: string): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, path, agent: false, headers: { Authorization: simpleAuth() } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text: body.toString() });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 t.test('two workers serve one port and one ROOT', async (t) => {
@@ -69,7 +28,7 @@ t.test('two workers serve one port and one ROOT', async (t) => {
   const body = Buffer.alloc(300_000, 'w');
   t.equal((await putObject(server, 'shared', 'a.bin', body)).status, 200);
   const ticks = workers.map(cpuTicks);
-  const results = await Promise.all(Array.from({ length: 400 }, () => getOnNewConnection(server, '/shared/a.bin')));
+  const results = await Promise.all(Array.from({ length: 400 }, () => onOwnConnection(server.port, 'GET', '/shared/a.bin')));
   t.ok(results.every((r) => r.status === 200 && md5Hex(r.body) === md5Hex(body)), 'every GET, whichever worker took it, has the bytes');
   const used = workers.map((pid, i) => cpuTicks(pid) - ticks[i]!);
   t.ok(used.every((n) => n > 0), `both workers served (CPU ticks used: ${used.join(', ')})`);
@@ -88,7 +47,7 @@ t.test('two workers serve one port and one ROOT', async (t) => {
   const done = await s3(server, 'POST', `/shared/mp.bin?uploadId=${uploadId}`, { body: complete });
   t.equal(done.status, 200);
   t.match(xmlValue(done.text, 'ETag'), /-2("|&quot;)$/, 'a two-part ETag');
-  const whole = await getOnNewConnection(server, '/shared/mp.bin');
+  const whole = await onOwnConnection(server.port, 'GET', '/shared/mp.bin');
   t.equal(md5Hex(whole.body), md5Hex(Buffer.concat(parts)), 'the completed object, read through any worker');
 
   // A worker killed outright is replaced, and the port keeps answering meanwhile.
@@ -97,13 +56,13 @@ t.test('two workers serve one port and one ROOT', async (t) => {
     const now = childrenOf(primary);
     return now.length === 2 && !now.includes(workers[0]!);
   }, 'a replacement worker');
-  const after = await Promise.all(Array.from({ length: 20 }, () => getOnNewConnection(server, '/shared/a.bin')));
+  const after = await Promise.all(Array.from({ length: 20 }, () => onOwnConnection(server.port, 'GET', '/shared/a.bin')));
   t.ok(after.every((r) => r.status === 200), 'served after a worker died');
 
   // The workers leave with their primary, even when it is killed without warning.
   const remaining = childrenOf(primary);
   process.kill(primary, 'SIGKILL');
-  await waitFor(() => remaining.every((pid) => !alive(pid)), 'the workers to exit');
+  await waitFor(() => remaining.every((pid) => !isRunning(pid)), 'the workers to exit');
   t.pass('no worker outlives the primary');
 });
 

@@ -1,5 +1,5 @@
 // Slow clients: a connection that never finishes its headers is closed after --headers-timeout,
-// and a body that stops arriving fails after --body-timeout, both with a RequestTimeout, while
+// and a body that stops arriving (small XML bodies too) fails after --body-timeout, both with a RequestTimeout, while
 // well-behaved clients (however slow, while they keep sending) are served meanwhile.
 import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -76,4 +76,29 @@ t.test('a body that stops arriving', async (t) => {
   const steady = await dripBody(server.port, head('steady', 8), 8, 500);
   t.match(steady.response, /^HTTP\/1\.1 200/, `a steady trickle is stored (${steady.closedAfterMs} ms)`);
   t.equal((await s3(server, 'GET', '/slow/steady')).text, 'dddddddd');
+});
+
+t.test('a small XML body that stops arriving (CompleteMultipartUpload, PutObjectTagging)', async (t) => {
+  const server = await startSluice({ args: ['--body-timeout', '1sec', '--access-log=false'] });
+  t.teardown(() => server.stop());
+  await s3(server, 'PUT', '/xml');
+  await s3(server, 'PUT', '/xml/tagged', { body: 'x' });
+  const created = await s3(server, 'POST', '/xml/mp?uploads');
+  const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.text)?.[1] ?? '';
+  const auth = 'Authorization: AWS4-HMAC-SHA256 Credential=testuser/20240101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x';
+  const cases: [string, string, string][] = [
+    ['CompleteMultipartUpload', `POST /xml/mp?uploadId=${uploadId}`, '<CompleteMultipartUpload><Part><PartNumber>1</Part'],
+    ['PutObjectTagging', 'PUT /xml/tagged?tagging', '<Tagging><TagSet><Tag><Key>a</Key>'],
+  ];
+  for (const [action, line, start] of cases) {
+    // The start of the document, then nothing of the 500 bytes announced.
+    const head = `${line} HTTP/1.1\r\nHost: x\r\n${auth}\r\nContent-Length: 500\r\n\r\n`;
+    const stalled = await dripBody(server.port, head + start, 0, 1000);
+    t.match(stalled.response, /^HTTP\/1\.1 400/, `${action}: answered 400`);
+    t.match(stalled.response, /<Code>RequestTimeout<\/Code>/, `${action}: RequestTimeout`);
+    t.ok(stalled.closedAfterMs >= 900 && stalled.closedAfterMs < 6000, `${action}: after the body timeout (${stalled.closedAfterMs} ms)`);
+  }
+  const parts = await s3(server, 'GET', `/xml/mp?uploadId=${uploadId}`);
+  t.equal(parts.status, 200, 'the upload is still in progress');
+  t.notMatch((await s3(server, 'GET', '/xml/tagged?tagging')).text, /<Key>a<\/Key>/, 'no tag was set');
 });
