@@ -169,6 +169,8 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv = pr
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (e) => resolveRun({ code: 127, stdout, stderr: stderr + String(e) }));
     child.on('close', (code) => resolveRun({ code: code ?? 1, stdout, stderr }));
+    // A program that exits without reading its input (kill) makes this write fail with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
