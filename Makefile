@@ -37,7 +37,7 @@ lint: $(STAMP)
 	$(NODE_BIN)/tsc --noEmit -p .
 
 bench: build
-	node dist/tools/bench/run.js
+	node dist/tools/bench/run.js $(ARGS)
 
 clean:
 	rm -rf dist
