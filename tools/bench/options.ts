@@ -11,14 +11,14 @@ export function speaksS3(name: ServerName): boolean {
   return name === 'sluice' || name === 's3rver';
 }
 
-export const WORKLOADS = [1, 2, 3, 4, 5, 6, 7] as const;
+export const WORKLOADS = [1, 2, 3, 4, 5, 6, 7, 8] as const;
 
 export interface BenchOptions {
   quick: boolean;
   runs: number;
   /** Minutes a whole run may take (BENCH_BUDGET_MIN, 0: no limit): no further run starts that would end past it. */
   budgetMinutes: number;
-  /** apt-get install nginx and wrk when they are missing (BENCH_INSTALL=1). */
+  /** apt-get install nginx, wrk and the FUSE bits (python3-fusepy, fuse3) when they are missing (BENCH_INSTALL=1). */
   install: boolean;
   /** Roots on the real disk (`--disk`, BENCH_DISK=1) instead of a tmpfs the bench mounts. */
   disk: boolean;
@@ -49,6 +49,11 @@ export interface BenchOptions {
   listRepeats: number;
   fairnessConnections: number;
   fairnessSeconds: number;
+  /** Workload 8: the hot set, cacheKeys objects of cacheBytes, read again and again. */
+  cacheKeys: number;
+  cacheBytes: number;
+  /** Workload 8: the sleep of the slow under store before each lookup, open and read (BENCH_UFS_LATENCY_MS). */
+  ufsLatencyMs: number;
   /** tools/bench/out: results, run roots and the cache of key trees. */
   outDir: string;
   cacheDir: string;
@@ -61,6 +66,14 @@ function positiveInt(name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, not ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function nonNegative(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number ≥ 0, not ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -135,6 +148,9 @@ export function readOptions(repoRoot: string, argv: string[]): BenchOptions {
     listRepeats: 7,
     fairnessConnections: 8,
     fairnessSeconds: positiveInt('BENCH_SECONDS', quick ? 3 : 5),
+    cacheKeys: 1000,
+    cacheBytes: 64 * 1024,
+    ufsLatencyMs: nonNegative('BENCH_UFS_LATENCY_MS', 2),
     outDir,
     cacheDir: resolve(outDir, 'cache'),
   };

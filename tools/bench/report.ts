@@ -39,6 +39,8 @@ const TARGETS: TargetSpec[] = [
   { text: 'ListObjectsV2 first page: 1M-key bucket ÷ 10k-key bucket ≤ 2', bound: 2, unit: '×', cmp: '<=', measure: (v) => v('listRatio', 'sluice'), missing: 'needs workload 3' },
   { text: 'fairness: 4 KiB GET p99 beside two big PUTs ≤ 5 × p99 alone', bound: 5, unit: '×', cmp: '<=', measure: (v) => v('fairness', 'sluice'), missing: 'needs workload 6' },
   { text: 'CompleteMultipartUpload ≤ 1.3 × cat of the parts', bound: 1.3, unit: '×', cmp: '<=', measure: (_v, r) => r('complete', 'limit'), missing: 'needs workload 5' },
+  { text: 'cache: hot GET ≥ 5 × uncached GET through the slow under store', bound: 5, unit: '×', cmp: '>=', measure: (v) => v('cacheSpeedup', 'sluice'), missing: 'needs workload 8, sluice serve --cache-dir and the slow FUSE store' },
+  { text: 'cache: a hit costs ≤ 1.1 × a plain GET (hit ops/s ≥ plain ÷ 1.1)', bound: 1.1, unit: '×', cmp: '<=', measure: (v) => v('cacheHitCost', 'sluice'), missing: 'needs workload 8 and sluice serve --cache-dir' },
 ];
 
 export function evaluateTargets(figures: MedianFigure[], notes: string[]): TargetResult[] {

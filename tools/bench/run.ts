@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { cache } from './cache';
 import { svgChart } from './chart';
 import { workers } from './cluster';
 import { BUCKET, rotate, sourceFile, type Bench } from './context';
@@ -124,6 +125,7 @@ async function oneRun(o: BenchOptions, programs: Programs, wrk: string | undefin
       [5, `CompleteMultipartUpload of ${sizeLabel(o.multipartBytes)} in ${o.multipartParts} parts`, () => multipart(b)],
       [6, 'fairness: 4 KiB GET latency alone and beside two big PUTs', () => fairness(b)],
       [7, 'sluice --workers 1 and 2', () => workers(b, programs)],
+      [8, `cache: GET of a hot set of ${o.cacheKeys} × ${sizeLabel(o.cacheBytes)}, through a cache on a slow root, without, and plain`, () => cache(b, programs)],
     ];
     for (const [n, what, fn] of workloads) {
       if (stopping) break;

@@ -1,23 +1,26 @@
-// The optional programs of the bench: nginx (the raw-HTTP limit) and wrk (the load). Installed with
-// apt-get when asked (BENCH_INSTALL=1); otherwise the run goes on without them and says how to install them.
+// The optional programs of the bench: nginx (the raw-HTTP limit), wrk (the load) and the FUSE bits
+// of workload 8's slow under store (python3-fusepy, fuse3). Installed with apt-get when asked
+// (BENCH_INSTALL=1); otherwise the run goes on without them and says how to install them.
 import type { BenchOptions } from './options';
 import { run, which } from './proc';
+import { FUSE_PACKAGES, fusePython } from './slow-ufs';
 
 export interface OptionalTools {
   nginx: string | undefined;
   wrk: string | undefined;
 }
 
-/** Debian packages of what is missing. */
-function missingPackages(): string[] {
+/** Debian packages of what is missing, for the workloads this run will do. */
+function missingPackages(o: BenchOptions): string[] {
   const missing: string[] = [];
   if (which('nginx') === undefined) missing.push('nginx');
   if (which('wrk') === undefined) missing.push('wrk');
+  if (o.workloads.has(8) && (fusePython() === undefined || (which('fusermount3') === undefined && which('fusermount') === undefined))) missing.push(...FUSE_PACKAGES);
   return missing;
 }
 
 export async function optionalTools(o: BenchOptions, log: (line: string) => void): Promise<OptionalTools> {
-  const missing = missingPackages();
+  const missing = missingPackages(o);
   if (missing.length > 0 && o.install) {
     log(`BENCH_INSTALL=1: apt-get install -y ${missing.join(' ')}`);
     const apt = (args: string[]) => (process.getuid?.() === 0 ? run('apt-get', args) : run('sudo', ['apt-get', ...args]));
@@ -30,5 +33,6 @@ export async function optionalTools(o: BenchOptions, log: (line: string) => void
   const tools = { nginx: which('nginx'), wrk: which('wrk') };
   if (tools.nginx === undefined) log('  nginx is missing: the raw-HTTP limit (sendfile GET, WebDAV PUT) is not measured in this run.');
   if (tools.wrk === undefined) log('  wrk is missing: the 4 KiB load comes from tools/bench/loadgen (a Node keep-alive client, slower than wrk).');
+  if (o.workloads.has(8) && fusePython() === undefined) log('  python3-fusepy is missing: workload 8 has no slow under store and measures both paths on one filesystem.');
   return tools;
 }
