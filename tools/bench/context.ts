@@ -29,6 +29,8 @@ export interface Bench {
   tools: LoadTools;
   record: RunRecord;
   log(line: string): void;
+  /** True once SIGINT or SIGTERM arrived: no further server's turn starts. */
+  stopping(): boolean;
 }
 
 export function objectUrl(server: Server, key: string): string {
@@ -115,6 +117,7 @@ export function sourceFile(cacheDir: string, bytes: number): string {
 /** Runs fn for each server in turn, turning a failure into a note so the other servers still run. */
 export async function eachServer(b: Bench, what: string, fn: (s: Server) => Promise<void>, filter: (s: Server) => boolean = () => true): Promise<void> {
   for (const server of b.servers) {
+    if (b.stopping()) return;
     if (!filter(server)) continue;
     try {
       await fn(server);

@@ -116,7 +116,7 @@ async function oneRun(o: BenchOptions, programs: Programs, wrk: string | undefin
     record.set('md5openssl', 'limit', await opensslMd5Rate());
     const servers = await startAll(o, programs, runDir, record, order);
     for (const s of servers) log(`  ${s.name}: first answer after ${s.startupMs.toFixed(0)} ms, idle RSS ${record.get('idleRss', s.name)?.toFixed(1)} MB`);
-    const b: Bench = { o, servers, round: index, runDir, files, tools: { wrk, loadgen: join(__dirname, 'loadgen.js'), scriptDir: runDir }, record, log };
+    const b: Bench = { o, servers, round: index, runDir, files, tools: { wrk, loadgen: join(__dirname, 'loadgen.js'), scriptDir: runDir }, record, log, stopping: () => stopping };
     const workloads: [number, string, () => Promise<void>][] = [
       [1, `one ${sizeLabel(o.bigBytes)} PUT then GET`, () => bigObject(b)],
       [2, `${sizeLabel(o.smallBytes)} PUT, GET, HEAD with ${o.connections} connections`, () => smallObjects(b)],
