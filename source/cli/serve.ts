@@ -1,5 +1,6 @@
 // Starting sluice: open the namespace under ROOT, then listen.
-import { readFileSync } from 'node:fs';
+import { constants as fsConstants, readFileSync } from 'node:fs';
+import { access, mkdir, statfs } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { userInfo } from 'node:os';
 import { SigV4Authenticator, SimpleAuthenticator } from '../auth/authenticator';
@@ -25,8 +26,8 @@ export function processUser(): string {
   }
 }
 
-/** Opens the namespace under ROOT with the configuration's options. */
-export function openNamespace(config: Config): Promise<Namespace> {
+/** Opens the namespace under ROOT (and the cache tier) with the configuration's options. */
+export async function openNamespace(config: Config): Promise<Namespace> {
   return Namespace.open({
     root: config.root,
     defaultOwner: processUser(),
@@ -34,7 +35,23 @@ export function openNamespace(config: Config): Promise<Namespace> {
     fsync: config.fsync,
     multipartTimeoutMs: config.multipart.timeoutMs,
     completePoolSize: config.multipart.completePoolSize,
+    writeType: config.writeType,
+    deleteType: config.deleteType,
+    cache: config.cache ? { dir: config.cache.dir, capacity: await cacheCapacity(config.cache) } : undefined,
   });
+}
+
+/** The cache's size: as configured, or 80% of the space free on its disk now. */
+async function cacheCapacity(cache: NonNullable<Config['cache']>): Promise<number> {
+  try {
+    await mkdir(cache.dir, { recursive: true });
+    await access(cache.dir, fsConstants.R_OK | fsConstants.W_OK);
+    if (cache.sizeBytes !== undefined) return cache.sizeBytes;
+    const fs = await statfs(cache.dir);
+    return Math.floor(fs.bavail * fs.bsize * 0.8);
+  } catch (e) {
+    throw new Error(`--cache-dir ${cache.dir}: ${(e as Error).message}`);
+  }
 }
 
 /** Runs the idle-upload cleaner on ROOT; returns what stops it. One per ROOT is enough per host. */
@@ -71,6 +88,7 @@ export async function serve(config: Config, { cleaner = true }: { cleaner?: bool
     tls,
   });
   const stopCleaner = cleaner ? startCleaner(config, namespace) : () => undefined;
+  const stopBackground = namespace.startBackground();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -86,7 +104,7 @@ export async function serve(config: Config, { cleaner = true }: { cleaner?: bool
     close: () =>
       new Promise<void>((resolve) => {
         stopCleaner();
-        server.close(() => resolve());
+        server.close(() => void stopBackground().finally(resolve));
         server.closeIdleConnections();
       }),
   };

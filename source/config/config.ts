@@ -35,6 +35,8 @@ export interface Config {
   taggingRestrictions: boolean;
   writeType: WriteType;
   deleteType: DeleteType;
+  /** The cache tier: its folder, and its size (undefined: sized from the free space at start). */
+  cache: { dir: string; sizeBytes: number | undefined } | undefined;
   multipart: MultipartConfig;
   region: string;
   accessLog: boolean;
@@ -87,13 +89,27 @@ export const OPTIONS = {
     alluxio: 'alluxio.proxy.s3.writetype',
     type: 'string',
     default: 'CACHE_THROUGH',
-    describe: `Alluxio write type (${WRITE_TYPES.join(', ')}); sluice writes straight to the filesystem whatever the value`,
+    describe:
+      `Which tiers a write reaches (${WRITE_TYPES.join(', ')}); without --cache-dir, THROUGH and CACHE_THROUGH ` +
+      'write ROOT and the others are refused',
   },
   'delete-type': {
     alluxio: 'alluxio.proxy.s3.deletetype',
     type: 'string',
     default: 'ALLUXIO_AND_UFS',
-    describe: `Alluxio delete type (${DELETE_TYPES.join(', ')}); sluice has no cache tier, so both delete the file`,
+    describe: `Where a delete reaches (${DELETE_TYPES.join(', ')}): the cache and ROOT, or the cache only`,
+  },
+  'cache-dir': {
+    alluxio: 'alluxio.worker.tieredstore.level0.dirs.path',
+    type: 'string',
+    default: '',
+    describe: 'A folder on a fast local disk for the cache tier (ROOT is then the under store); shared by every process of the host',
+  },
+  'cache-size': {
+    alluxio: 'alluxio.worker.tieredstore.level0.dirs.quota',
+    type: 'string',
+    default: '',
+    describe: 'Bytes the cache may hold, like 10GB (default: 80% of the free space of the cache dir\'s filesystem at start)',
   },
   'multipart-timeout': {
     alluxio: 'alluxio.proxy.s3.multipart.upload.timeout',
@@ -253,6 +269,7 @@ export function buildConfig(raw: RawOptions): Config {
     taggingRestrictions: asBoolean(get('tagging-restrictions'), 'tagging-restrictions'),
     writeType: asChoice(get('write-type'), 'write-type', WRITE_TYPES),
     deleteType: asChoice(get('delete-type'), 'delete-type', DELETE_TYPES),
+    cache: cacheOf(get),
     multipart: {
       timeoutMs: wrap('multipart-timeout', () => parseDuration(String(get('multipart-timeout')))),
       cleanerRetryCount: asInteger(get('multipart-cleaner-retry-count'), 'multipart-cleaner-retry-count', 0),
@@ -270,6 +287,21 @@ export function buildConfig(raw: RawOptions): Config {
     bodyTimeoutMs: wrap('body-timeout', () => parseDuration(String(get('body-timeout')))),
     workers: asInteger(get('workers'), 'workers', 0, 256) || availableParallelism(),
   };
+}
+
+function cacheOf(get: (name: OptionName) => string | number | boolean): Config['cache'] {
+  const dir = String(get('cache-dir')).trim();
+  const size = String(get('cache-size')).trim();
+  if (dir === '') {
+    const writeType = asChoice(get('write-type'), 'write-type', WRITE_TYPES);
+    if (writeType === 'MUST_CACHE' || writeType === 'ASYNC_THROUGH') {
+      throw new Error(`--write-type ${writeType} writes to the cache tier: it needs --cache-dir DIR (and --cache-size SIZE)`);
+    }
+    return undefined;
+  }
+  const sizeBytes = size === '' ? undefined : wrap('cache-size', () => parseSize(size));
+  if (sizeBytes === 0) throw new Error('--cache-size: must be more than 0');
+  return { dir, sizeBytes };
 }
 
 function authAndTls(get: (name: OptionName) => string | number | boolean): Pick<Config, 'auth' | 'credentials' | 'tls'> {
