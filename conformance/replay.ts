@@ -1,6 +1,6 @@
 // The transcript replay (`make conformance`): runs every documented example in
 // conformance/transcripts/ against a fresh sluice and compares what the clients print with what
-// the document shows. Usage: node dist/conformance/replay.js [--jobs N] [--verbose] [--shuffle] [name-filter ...]
+// the document shows. Usage: node dist/conformance/replay.js [--jobs N] [--verbose] [--shuffle] [name-filter ...] [-- serve args]
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -150,8 +150,9 @@ function parseArgs(argv: string[]): ReplayOptions {
     else if (arg.startsWith('--jobs=')) options.jobs = Number(arg.slice(7));
     else if (arg === '--verbose' || arg === '-v') options.verbose = true;
     else if (arg === '--shuffle') options.shuffle = true;
+    else if (arg === '--') options.serverArgs = argv.splice(i + 1);
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: node dist/conformance/replay.js [--jobs N] [--verbose] [--shuffle] [name-filter ...]\n');
+      process.stdout.write('usage: node dist/conformance/replay.js [--jobs N] [--verbose] [--shuffle] [name-filter ...] [-- sluice serve args]\n');
       process.exit(0);
     } else options.filter!.push(arg);
   }

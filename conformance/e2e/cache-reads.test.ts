@@ -6,8 +6,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import t from 'tap';
-import { cacheBytes, copyPath, hasCopy, ledgerUsed, startCached } from '../lib/cache-helpers';
-import { createBucket, md5Hex, objectPath, putObject, s3, startSluice, tempDir, waitFor, type Sluice } from '../lib/harness';
+import { cacheBytes, copyPath, hasCopy, ledgerUsed, scratchDir, startCached } from '../lib/cache-helpers';
+import { createBucket, md5Hex, objectPath, putObject, s3, startSluice, waitFor, type Sluice } from '../lib/harness';
 import { patternBytes } from '../lib/multipart-helpers';
 
 const KiB = 1024;
@@ -149,9 +149,9 @@ function bytesRead(prefix: string, path: string): number {
 }
 
 t.test('concurrent misses of one object, in one process and across two, read the under store once', async (t) => {
-  const cacheDir = tempDir('sluice-cache-');
-  const root = tempDir();
-  const logs = [join(tempDir(), 'a.strace'), join(tempDir(), 'b.strace')];
+  const cacheDir = scratchDir(t, 'sluice-cache-');
+  const root = scratchDir(t);
+  const logs = [join(scratchDir(t), 'a.strace'), join(scratchDir(t), 'b.strace')];
   const wrapper = (log: string): string[] => ['strace', '-ff', '-y', '-qq', '-e', 'trace=read,pread64', '-o', log];
   const a = await startCached({ root, cacheDir, writeType: 'THROUGH', wrapper: wrapper(logs[0]!) });
   t.teardown(() => a.stop());
@@ -170,8 +170,8 @@ t.test('concurrent misses of one object, in one process and across two, read the
 });
 
 t.test('two processes share one cache dir: a copy filled by one is a hit for the other, the size bound is shared', async (t) => {
-  const cacheDir = tempDir('sluice-cache-');
-  const root = tempDir();
+  const cacheDir = scratchDir(t, 'sluice-cache-');
+  const root = scratchDir(t);
   const a = await startCached({ root, cacheDir, writeType: 'THROUGH', size: '300KB' });
   t.teardown(() => a.stop());
   const b = await startCached({ root, cacheDir, writeType: 'THROUGH', size: '300KB' });
@@ -190,8 +190,8 @@ t.test('two processes share one cache dir: a copy filled by one is a hit for the
 });
 
 t.test('the cache and its ledger survive a kill -9 and a restart', async (t) => {
-  const cacheDir = tempDir('sluice-cache-');
-  const root = tempDir();
+  const cacheDir = scratchDir(t, 'sluice-cache-');
+  const root = scratchDir(t);
   const first = await startCached({ root, cacheDir, writeType: 'CACHE_THROUGH', keepRoot: true });
   await createBucket(first, 'kept');
   await putObject(first, 'kept', 'x', patternBytes(50 * KiB, 7));

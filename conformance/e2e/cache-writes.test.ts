@@ -5,14 +5,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { cacheBytes, hasCopy, localPath, persistJobs, startCached } from '../lib/cache-helpers';
-import { boto3, createBucket, errorCode, lastJson, md5Hex, putObject, s3, startSluice, tempDir, waitFor, xmlValues } from '../lib/harness';
+import { cacheBytes, hasCopy, localPath, persistJobs, scratchDir, startCached } from '../lib/cache-helpers';
+import { boto3, createBucket, errorCode, lastJson, md5Hex, putObject, s3, startSluice, waitFor, xmlValues } from '../lib/harness';
 import { MiB, patternBytes } from '../lib/multipart-helpers';
 
 const persistence = (res: { headers: Record<string, unknown> }): unknown => res.headers['x-sluice-persistence-state'];
 
 t.test('THROUGH writes ROOT only; CACHE_THROUGH writes ROOT and the cache before it answers', async (t) => {
-  const root = tempDir();
+  const root = scratchDir(t);
   const through = await startCached({ root, writeType: 'THROUGH', keepRoot: true });
   t.teardown(() => through.stop());
   await createBucket(through, 'wtypes');
@@ -129,8 +129,8 @@ t.test('ASYNC_THROUGH answers at once, then persists; HEAD tells which', async (
 });
 
 t.test('kill -9 during an ASYNC_THROUGH persist: after a restart the object reaches ROOT', async (t) => {
-  const root = tempDir();
-  const cacheDir = tempDir('sluice-cache-');
+  const root = scratchDir(t);
+  const cacheDir = scratchDir(t, 'sluice-cache-');
   const body = patternBytes(96 * MiB, 5);
   const first = await startCached({ root, cacheDir, writeType: 'ASYNC_THROUGH', size: '256MB', keepRoot: true });
   await createBucket(first, 'crash');
@@ -163,7 +163,7 @@ t.test('pinned objects are never evicted; a write that cannot fit is 507 and los
 });
 
 t.test('delete types: ALLUXIO_AND_UFS deletes both; ALLUXIO_ONLY keeps a persisted object, drops a cache-only one', async (t) => {
-  const root = tempDir();
+  const root = scratchDir(t);
   const both = await startCached({ root, writeType: 'CACHE_THROUGH', keepRoot: true });
   t.teardown(() => both.stop());
   await createBucket(both, 'del');

@@ -1,8 +1,15 @@
 // Helpers of the cache-tier suites: a sluice with a cache dir, and looks into that dir.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSluice, tempDir, type Sluice, type StartOptions } from './harness';
+
+/** A temp dir that is removed when the test ends. */
+export function scratchDir(t: { teardown(fn: () => void): void }, prefix = 'sluice-test-'): string {
+  const dir = tempDir(prefix);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 export interface CachedSluice extends Sluice {
   cacheDir: string;
@@ -23,7 +30,12 @@ export async function startCached(
     ...(options.args ?? []),
   ];
   const server = await startSluice({ ...options, args });
-  return { ...server, cacheDir };
+  // A cache dir made here goes with the server; one given is the test's to remove.
+  const stop = async (): Promise<void> => {
+    await server.stop();
+    if (options.cacheDir === undefined) rmSync(cacheDir, { recursive: true, force: true });
+  };
+  return { ...server, cacheDir, stop };
 }
 
 /** Where the cache keeps its copy of a key (a hash of bucket and key, see namespace/cache/copies.ts). */

@@ -41,6 +41,10 @@ async function main(argv: string[]): Promise<void> {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') raw[name] = value;
   }
   const config = buildConfig(raw);
+  // With a cache tier, ROOT is a slow under store (a network filesystem): its calls wait on the
+  // network, and four threads (libuv's default) would let them hold up every fast call to the cache
+  // disk behind them. libuv reads this when the pool first starts, which is after this line.
+  if (config.cache && process.env.UV_THREADPOOL_SIZE === undefined) process.env.UV_THREADPOOL_SIZE = '16';
   if (config.auth === 'simple' && !isLoopback(config.host) && cluster.isPrimary) {
     process.stderr.write(
       `sluice: WARNING: listening on ${config.host} with SIMPLE authentication: anyone who can reach this address can act as any user.\n`,

@@ -29,7 +29,7 @@ async function slowStore(b: Bench, backing: string): Promise<SlowUfs | string> {
   const why = fuseUnavailable();
   if (why !== undefined) return why;
   try {
-    return await mountSlowUfs(backing, join(b.runDir, 'ufs-slow'), b.o.ufsLatencyMs);
+    return await mountSlowUfs(backing, join(b.runDir, 'ufs-slow'), b.o.ufsLatencyMs, b.o.ufsAttrCacheS);
   } catch (err) {
     return (err as Error).message;
   }

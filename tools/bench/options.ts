@@ -54,6 +54,8 @@ export interface BenchOptions {
   cacheBytes: number;
   /** Workload 8: the sleep of the slow under store before each lookup, open and read (BENCH_UFS_LATENCY_MS). */
   ufsLatencyMs: number;
+  /** Workload 8: how long the kernel keeps the slow store's attributes and names (BENCH_UFS_ATTR_CACHE_S). */
+  ufsAttrCacheS: number;
   /** tools/bench/out: results, run roots and the cache of key trees. */
   outDir: string;
   cacheDir: string;
@@ -151,6 +153,7 @@ export function readOptions(repoRoot: string, argv: string[]): BenchOptions {
     cacheKeys: 1000,
     cacheBytes: 64 * 1024,
     ufsLatencyMs: nonNegative('BENCH_UFS_LATENCY_MS', 2),
+    ufsAttrCacheS: nonNegative('BENCH_UFS_ATTR_CACHE_S', 1),
     outDir,
     cacheDir: resolve(outDir, 'cache'),
   };

@@ -35,13 +35,14 @@ export interface SlowUfs {
   stop(): Promise<string[]>;
 }
 
-export async function mountSlowUfs(backing: string, mountpoint: string, latencyMs: number): Promise<SlowUfs> {
+export async function mountSlowUfs(backing: string, mountpoint: string, latencyMs: number, attrCacheS: number): Promise<SlowUfs> {
   const python = fusePython();
   if (python === undefined) throw new Error('python3-fusepy is not installed');
   mkdirSync(backing, { recursive: true });
   mkdirSync(mountpoint, { recursive: true });
   recordMount(mountpoint);
-  const daemon = spawn(python, [SLOWFS, backing, mountpoint, String(latencyMs)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = [SLOWFS, backing, mountpoint, String(latencyMs), String(attrCacheS)];
+  const daemon = spawn(python, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   daemon.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
   let spawnError = '';

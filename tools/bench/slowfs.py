@@ -3,10 +3,11 @@
 that sleeps LATENCY_MS before each lookup (getattr), open, create, read and readdir, as a store
 across a network answers each with a round trip. Writes, renames and unlinks pass at local speed.
 
-The kernel keeps nothing for it: attributes and names expire at once and the page cache of a file
-is dropped at each open, so every GET through it pays the latency again.
+The kernel keeps attributes and names ATTR_CACHE_S seconds (default 0: nothing), as a network
+filesystem's client does (NFS's actimeo, FUSE's own default of 1 s); the page cache of a file is
+dropped at each open, so every read of data through it pays the latency again.
 
-    slowfs.py BACKING MOUNTPOINT LATENCY_MS     (foreground; unmount with umount or fusermount -u)
+    slowfs.py BACKING MOUNTPOINT LATENCY_MS [ATTR_CACHE_S]   (foreground; unmount with umount or fusermount -u)
     slowfs.py --check                          (exit 0 when fusepy can be imported)
 
 Needs fusepy (Debian's python3-fusepy, which loads libfuse2) and /dev/fuse; run as root.
@@ -147,13 +148,14 @@ def main():
     if FUSE is None:
         sys.stderr.write('slowfs.py: fusepy is not installed (apt-get install -y python3-fusepy fuse3)\n')
         sys.exit(1)
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         sys.stderr.write(__doc__)
         sys.exit(2)
     backing, mountpoint, latency_ms = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    attr_cache_s = float(sys.argv[4]) if len(sys.argv) == 5 else 0.0
     FUSE(SlowPassthrough(os.path.realpath(backing), latency_ms / 1000), mountpoint,
          raw_fi=True, foreground=True, nothreads=False, fsname='slowfs', subtype='slowfs',
-         use_ino=True, attr_timeout=0, entry_timeout=0, negative_timeout=0,
+         use_ino=True, attr_timeout=attr_cache_s, entry_timeout=attr_cache_s, negative_timeout=0,
          big_writes=True, max_read=131072)
 
 

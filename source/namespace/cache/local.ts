@@ -11,7 +11,20 @@ import type { BucketDirectories } from '../objects';
 import { HIDDEN_TEMP_PREFIX } from '../tmp';
 
 export class CacheBuckets implements BucketDirectories {
+  /** The top-level directories of the cache's root, as of its mtime: a read of a bucket with no
+   * cache-only object then costs one stat that succeeds, not two lookups that fail. */
+  private known: { mtimeNs: bigint; names: Set<string> } | undefined;
+
   constructor(private readonly layout: Layout) {}
+
+  /** False when the bucket certainly holds no cache-only object. */
+  async mayHold(bucket: BucketName): Promise<boolean> {
+    const { mtimeNs } = await stat(this.layout.root, { bigint: true });
+    if (this.known?.mtimeNs !== mtimeNs) {
+      this.known = { mtimeNs, names: new Set(await readdir(this.layout.root)) };
+    }
+    return this.known.names.has(bucketSegments(bucket)[0]!);
+  }
 
   directoryOf(bucket: BucketName): string {
     return join(this.layout.root, ...bucketSegments(bucket));

@@ -97,6 +97,7 @@ export class TieredStore implements ObjectStore {
   }
 
   private async openLocal(bucket: BucketName, key: ObjectKey): Promise<OpenedObject | undefined> {
+    if (!(await this.disk.localBuckets.mayHold(bucket))) return undefined;
     return this.local.open(bucket, key).catch((e: unknown) => {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -104,6 +105,7 @@ export class TieredStore implements ObjectStore {
   }
 
   private async headLocal(bucket: BucketName, key: ObjectKey): Promise<ObjectInfo | undefined> {
+    if (!(await this.disk.localBuckets.mayHold(bucket))) return undefined;
     return this.local.head(bucket, key).catch((e: unknown) => {
       if (isNotFound(e)) return undefined;
       throw e;
