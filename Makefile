@@ -47,7 +47,7 @@ lint: build
 		$$(find source -name '*.ts')
 
 bench: build
-	node dist/tools/bench/run.js
+	node dist/tools/bench/run.js $(ARGS)
 
 clean:
 	rm -rf dist

@@ -1,10 +1,10 @@
 // The transcript replay (`make conformance`): runs every documented example in
 // conformance/transcripts/ against a fresh sluice and compares what the clients print with what
-// the document shows. Usage: node dist/conformance/replay.js [--jobs N] [--verbose] [--shuffle] [name-filter ...]
+// the document shows. Usage: node dist/conformance/replay.js [--jobs N] [--verbose] [--shuffle] [name-filter ...] [-- serve args]
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, commandExists, startSluice, type Sluice } from './lib/harness';
+import { REPO, commandExists, startSluice, type Endpoint, type Sluice } from './lib/harness';
 import { parseTranscript, type Transcript } from './lib/replay-format';
 import { failureDetail, summaryLine } from './lib/replay-report';
 import { CLIENTS, runTranscript, type TranscriptResult } from './lib/replay-run';
@@ -24,6 +24,8 @@ export interface ReplayOptions {
   verbose?: boolean;
   /** Extra `sluice serve` arguments. */
   serverArgs?: string[];
+  /** Replay against this running server (a load balancer, say) instead of starting a sluice. */
+  target?: Endpoint;
 }
 
 export interface ReplayReport {
@@ -109,9 +111,10 @@ export async function replayAll(options: ReplayOptions = {}): Promise<ReplayRepo
   const prefixOf = (t: Transcript): string => `t${String(all.indexOf(t.file.split('/').pop()!) + 1).padStart(2, '0')}`;
 
   const missing = missingClients();
-  let server: Sluice | undefined;
+  let own: Sluice | undefined;
   try {
-    if (transcripts.length > 0) server = await startSluice(options.serverArgs ? { args: options.serverArgs } : {});
+    if (transcripts.length > 0 && !options.target) own = await startSluice(options.serverArgs ? { args: options.serverArgs } : {});
+    const server = options.target ?? own;
     const queue = lanes(transcripts, options.shuffle ?? false);
     const jobs = Math.max(1, options.jobs ?? 3);
     const worker = async (): Promise<void> => {
@@ -120,12 +123,12 @@ export async function replayAll(options: ReplayOptions = {}): Promise<ReplayRepo
       }
     };
     await Promise.all(Array.from({ length: Math.min(jobs, queue.length) }, worker));
-    if (server && server.process.exitCode !== null) {
-      log(`sluice exited during the replay (code ${server.process.exitCode}); its output:`);
-      log(server.output().split('\n').slice(-30).join('\n'));
+    if (own && own.process.exitCode !== null) {
+      log(`sluice exited during the replay (code ${own.process.exitCode}); its output:`);
+      log(own.output().split('\n').slice(-30).join('\n'));
     }
   } finally {
-    await server?.stop();
+    await own?.stop();
   }
   const passed = results.filter((r) => r.passed).length;
   const failed = results.length - passed;
@@ -147,8 +150,9 @@ function parseArgs(argv: string[]): ReplayOptions {
     else if (arg.startsWith('--jobs=')) options.jobs = Number(arg.slice(7));
     else if (arg === '--verbose' || arg === '-v') options.verbose = true;
     else if (arg === '--shuffle') options.shuffle = true;
+    else if (arg === '--') options.serverArgs = argv.splice(i + 1);
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: node dist/conformance/replay.js [--jobs N] [--verbose] [--shuffle] [name-filter ...]\n');
+      process.stdout.write('usage: node dist/conformance/replay.js [--jobs N] [--verbose] [--shuffle] [name-filter ...] [-- sluice serve args]\n');
       process.exit(0);
     } else options.filter!.push(arg);
   }

@@ -1,22 +1,18 @@
 // Multipart uploads driven by real clients' managed transfers: `aws s3 cp` of a 100 MiB file (8 MiB
 // parts) and boto3's upload_file/download_file with 5 MiB parts; each checks the bytes and the
 // multipart ETag computed here from the file. (The s3api commands one by one: multipart-s3api.)
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { aws, awsJson, boto3, createBucket, lastJson, md5OfFile, startSluice, tempDir, writeRandomFile } from '../lib/harness';
-import { MiB, multipartETag, partMd5sOfFile } from '../lib/multipart-helpers';
+import { aws, awsJson, boto3, createBucket, lastJson, md5OfFile, startSluice } from '../lib/harness';
+import { MiB, multipartETag, randomFile } from '../lib/multipart-helpers';
 
 t.test('aws s3 cp of a 100 MiB file: multipart upload, download, bytes and ETag', async (t) => {
   const server = await startSluice();
   t.teardown(() => server.stop());
   await createBucket(server, 'big');
-  const dir = tempDir();
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'in.bin');
-  const md5In = await writeRandomFile(file, 100 * MiB);
+  const { dir, path: file, md5: md5In, partMd5s } = await randomFile(t, 100 * MiB, 8 * MiB);
   // The aws cli splits at 8 MiB: 12 full parts and a 4 MiB last one.
-  const expectedETag = multipartETag(await partMd5sOfFile(file, 8 * MiB));
+  const expectedETag = multipartETag(partMd5s);
   t.match(expectedETag, /-13$/);
 
   const upStarted = performance.now();
@@ -45,12 +41,8 @@ t.test('boto3: upload_file with 5 MiB parts, download_file, ETag, get_object Par
   const server = await startSluice();
   t.teardown(() => server.stop());
   await createBucket(server, 'pyb');
-  const dir = tempDir();
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'in.bin');
   const size = 23 * MiB + 123;
-  const md5In = await writeRandomFile(file, size);
-  const partMd5s = await partMd5sOfFile(file, 5 * MiB);
+  const { dir, path: file, md5: md5In, partMd5s } = await randomFile(t, size, 5 * MiB);
   const expectedETag = multipartETag(partMd5s);
   const result = lastJson<{ etag: string; downloaded: string; part2: string; part2len: number; parts: number; range: string; last: number; lastParts: number }>(
     await boto3(

@@ -28,6 +28,9 @@ export interface Sluice {
   stop(): Promise<void>;
 }
 
+/** What the clients below need of a server: a sluice, or a load balancer in front of several. */
+export type Endpoint = Pick<Sluice, 'port' | 'url' | 'endpoint' | 'output'>;
+
 export interface StartOptions {
   args?: string[];
   root?: string;
@@ -137,7 +140,7 @@ function awsEnv(user: string): NodeJS.ProcessEnv {
 }
 
 /** Runs the aws cli against the server (`--endpoint` the Alluxio base path) as `user`. */
-export function aws(server: Sluice, args: string[], user = 'testuser'): Promise<CommandResult> {
+export function aws(server: Endpoint, args: string[], user = 'testuser'): Promise<CommandResult> {
   return run('aws', ['--profile', 'alluxio-s3', '--endpoint', server.endpoint, ...args], awsEnv(user));
 }
 
@@ -145,7 +148,7 @@ export function aws(server: Sluice, args: string[], user = 'testuser'): Promise<
  * Runs a python3 script with boto3 available; the script gets ENDPOINT, USER and a ready `s3`
  * client (path-style, the access key is the user) as globals.
  */
-export function boto3(server: Sluice, script: string, user = 'testuser'): Promise<CommandResult> {
+export function boto3(server: Endpoint, script: string, user = 'testuser'): Promise<CommandResult> {
   const prelude = [
     'import boto3, botocore, os, sys, json, hashlib',
     'from botocore.config import Config',
@@ -166,6 +169,8 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv = pr
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (e) => resolveRun({ code: 127, stdout, stderr: stderr + String(e) }));
     child.on('close', (code) => resolveRun({ code: code ?? 1, stdout, stderr }));
+    // A program that exits without reading its input (kill) makes this write fail with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
@@ -183,7 +188,7 @@ export interface RawResponse {
 
 /** A plain HTTP request with exactly the path, headers and body given (nothing normalized). */
 export function rawRequest(
-  server: Sluice,
+  server: Endpoint,
   method: string,
   path: string,
   options: { headers?: Record<string, string | number>; body?: Buffer | string } = {},
@@ -228,7 +233,7 @@ export interface S3RequestOptions {
 }
 
 /** A raw request as a SIMPLE user (testuser unless told otherwise). */
-export function s3(server: Sluice, method: string, path: string, options: S3RequestOptions = {}): Promise<RawResponse> {
+export function s3(server: Endpoint, method: string, path: string, options: S3RequestOptions = {}): Promise<RawResponse> {
   const headers: Record<string, string | number> = { ...(options.headers ?? {}) };
   const user = options.user === undefined ? 'testuser' : options.user;
   if (user !== null && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) headers.Authorization = simpleAuth(user);
@@ -246,19 +251,19 @@ export function errorCode(res: RawResponse): string | undefined {
 }
 
 /** What the server printed about a request (its stack trace on a 500), for failure messages. */
-function serverSaid(server: Sluice, res: RawResponse): string {
+function serverSaid(server: Endpoint, res: RawResponse): string {
   const id = String(res.headers['x-amz-request-id'] ?? '');
   const lines = server.output().split('\n').filter((line) => id !== '' && line.includes(id));
   const trace = res.status >= 500 ? server.output().split('\n').slice(-30).join('\n') : lines.join('\n');
   return trace === '' ? '' : `\nserver output:\n${trace}`;
 }
 
-export async function createBucket(server: Sluice, bucket: string, user = 'testuser'): Promise<void> {
+export async function createBucket(server: Endpoint, bucket: string, user = 'testuser'): Promise<void> {
   const res = await s3(server, 'PUT', `/${bucket}`, { user });
   if (res.status !== 200) throw new Error(`CreateBucket ${bucket}: ${res.status} ${res.text}${serverSaid(server, res)}`);
 }
 
-export async function putObject(server: Sluice, bucket: string, key: string, body: Buffer | string, headers: Record<string, string | number> = {}): Promise<RawResponse> {
+export async function putObject(server: Endpoint, bucket: string, key: string, body: Buffer | string, headers: Record<string, string | number> = {}): Promise<RawResponse> {
   const res = await s3(server, 'PUT', objectPath(bucket, key), { headers, body });
   if (res.status !== 200) throw new Error(`PutObject ${bucket}/${key}: ${res.status} ${res.text}${serverSaid(server, res)}`);
   return res;
@@ -344,7 +349,7 @@ export interface RawExchange {
  * crashed client would; otherwise the response is read until complete, closed or `timeoutMs`.
  */
 export function rawExchange(
-  server: Sluice,
+  server: Endpoint,
   data: (Buffer | string)[],
   options: { close?: 'destroy' | 'end' | 'none'; timeoutMs?: number; headOnly?: boolean } = {},
 ): Promise<RawExchange> {

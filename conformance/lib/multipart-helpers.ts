@@ -2,9 +2,11 @@
 // computed independently of the server, file-streaming uploads and responses observed over time
 // (for the CompleteMultipartUpload keep-alive).
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { errorCode, objectPath, s3, simpleAuth, xmlValue, type RawResponse, type Sluice } from './harness';
+import { join } from 'node:path';
+import type { Test } from 'tap';
+import { errorCode, objectPath, s3, simpleAuth, tempDir, writeRandomFile, xmlValue, type RawResponse, type Sluice } from './harness';
 
 export const MiB = 1024 * 1024;
 
@@ -36,6 +38,24 @@ export async function partMd5sOfFile(path: string, partSize: number): Promise<st
   }
   if (filled > 0) md5s.push(hash.digest('hex'));
   return md5s;
+}
+
+export interface RandomFile {
+  /** The temp dir holding the file (removed when the test ends), for the files a test adds. */
+  dir: string;
+  path: string;
+  md5: string;
+  /** The hex MD5 of each part, for the size of part asked for. */
+  partMd5s: string[];
+}
+
+/** A file of `size` random bytes, written a chunk at a time, with its MD5 and its parts' MD5s. */
+export async function randomFile(t: Test, size: number, partSize: number): Promise<RandomFile> {
+  const dir = tempDir();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'in.bin');
+  const md5 = await writeRandomFile(path, size);
+  return { dir, path, md5, partMd5s: await partMd5sOfFile(path, partSize) };
 }
 
 /** Random-looking but reproducible bytes: part `seed` of a test, cheap to rebuild for comparison. */

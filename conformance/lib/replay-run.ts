@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { awsProfileDir, rawRequest, tempDir, type Sluice } from './harness';
+import { awsProfileDir, rawRequest, tempDir, type Endpoint } from './harness';
 import { DOC_UUID_ANYWHERE, Scope, compareOutput, expectationOf, type CommandOutput, type Difference, type Expectation } from './replay-compare';
 import type { FixtureSpec, Step, Transcript } from './replay-format';
 import { displayWords, runProcess, shellWords } from './replay-shell';
@@ -119,7 +119,7 @@ function executable(program: string): string {
 
 interface RunContext {
   transcript: Transcript;
-  server: Sluice;
+  server: Endpoint;
   scope: Scope;
   renames: [string, string][];
   workdir: string;
@@ -214,7 +214,7 @@ async function cleanUp(ctx: RunContext): Promise<string[]> {
   return warnings;
 }
 
-export async function runTranscript(transcript: Transcript, prefix: string, server: Sluice, missing: Map<string, string>): Promise<TranscriptResult> {
+export async function runTranscript(transcript: Transcript, prefix: string, server: Endpoint, missing: Map<string, string>): Promise<TranscriptResult> {
   const started = Date.now();
   const result: TranscriptResult = { transcript, passed: false, commands: 0, ms: 0, log: [], warnings: [] };
   const programs = new Set(transcript.steps.map((s) => s.command.trim().split(/\s+/)[0] ?? ''));

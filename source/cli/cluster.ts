@@ -134,6 +134,7 @@ export async function runPrimary(config: Config, announce: Announce, reload: () 
   // libuv's file-system threads (4 by default) are shared out among the workers rather than
   // multiplied: more threads than cores only add context switches to every small request
   // (measured: 4 KiB GETs with two workers, 3,077/s with 4 threads each, 3,583/s with 2).
+  // With a cache tier, main.ts set a larger pool, for the under store's slow calls: kept per worker.
   const env = { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(Math.max(2, Math.ceil(4 / config.workers))) };
   const fork = (): void => void cluster.fork(env);
   for (let i = 0; i < config.workers; i++) fork();

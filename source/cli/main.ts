@@ -37,6 +37,10 @@ async function main(argv: string[]): Promise<void> {
   };
   const config = configure();
   setLogLevel(config.logLevel);
+  // With a cache tier, ROOT is a slow under store (a network filesystem): its calls wait on the
+  // network, and four threads (libuv's default) would let them hold up every fast call to the cache
+  // disk behind them. libuv reads this when the pool first starts, which is after this line.
+  if (config.cache && process.env.UV_THREADPOOL_SIZE === undefined) process.env.UV_THREADPOOL_SIZE = '16';
   if (cluster.isWorker) {
     await (await import('./worker')).runWorker(config, configure);
     return;
@@ -53,7 +57,11 @@ async function main(argv: string[]): Promise<void> {
     create: true,
     created: () => log.info(`created ROOT ${config.root} (it did not exist)`),
   });
-  // Another directory an option names (a cache directory) is checked here the same way.
+  if (config.cache) {
+    const dir = config.cache.dir;
+    const created = (): void => log.info(`created --cache-dir ${dir} (it did not exist)`);
+    await checkDirectory(dir, `--cache-dir ${dir}`, { create: true, created });
+  }
   await startServing(config, configure);
 }
 

@@ -3,6 +3,7 @@
 // requests in flight get --shutdown-timeout to finish, the rest are aborted (their writes leave
 // nothing behind), then it exits 0. A worker whose primary is gone stops at once the same way.
 import { readFileSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { SigV4Authenticator, SimpleAuthenticator } from '../auth/authenticator';
 import type { Config } from '../config/config';
@@ -15,7 +16,7 @@ import { s3Handler } from '../s3/dispatch';
 import { shareHashThreads } from '../streams/hash-pool';
 import { startJanitor } from './maintenance';
 import { countOpenUploads, metricsSource, readiness } from './ops';
-import { listen, readOptionFile } from './startup';
+import { StartupError, listen, readOptionFile } from './startup';
 
 export interface Running {
   service: HttpService;
@@ -38,8 +39,8 @@ export function processUser(): string {
   }
 }
 
-/** Opens the namespace under ROOT with the configuration's options. */
-export function openNamespace(config: Config): Promise<Namespace> {
+/** Opens the namespace under ROOT (and the cache tier) with the configuration's options. */
+export async function openNamespace(config: Config): Promise<Namespace> {
   return Namespace.open({
     root: config.root,
     defaultOwner: processUser(),
@@ -47,7 +48,21 @@ export function openNamespace(config: Config): Promise<Namespace> {
     fsync: config.fsync,
     multipartTimeoutMs: config.multipart.timeoutMs,
     completePoolSize: config.multipart.completePoolSize,
+    writeType: config.writeType,
+    deleteType: config.deleteType,
+    cache: config.cache ? { dir: config.cache.dir, capacity: await cacheCapacity(config.cache) } : undefined,
   });
+}
+
+/** The cache's size: as configured, or 80% of the space free on its disk now (main.ts checked the folder). */
+async function cacheCapacity(cache: NonNullable<Config['cache']>): Promise<number> {
+  if (cache.sizeBytes !== undefined) return cache.sizeBytes;
+  try {
+    const fs = await statfs(cache.dir);
+    return Math.floor(fs.bavail * fs.bsize * 0.8);
+  } catch (e) {
+    throw new StartupError(`--cache-dir ${cache.dir}: its free space cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
 }
 
 /** Opens ROOT and listens. */
@@ -81,6 +96,7 @@ export async function serve(config: Config, role: Role = { kind: 'single' }): Pr
     tls,
     ops: opsHere,
   });
+  const stopBackground = namespace.startBackground(); // the cache's persist queue, if any
   const port = await listen(service.server, config.port, config.host);
   const admin = role.kind === 'single' && config.adminPort !== undefined ? createOpsServer(ops) : undefined;
   const adminPort = admin ? await listen(admin, config.adminPort!, config.host, 'admin port') : undefined;
@@ -94,7 +110,7 @@ export async function serve(config: Config, role: Role = { kind: 'single' }): Pr
       if (aborted > 0) log.warn(`aborted ${aborted} request(s) still in flight after ${timeoutMs} ms (process ${process.pid})`);
       admin?.close();
       admin?.closeAllConnections();
-      await janitor?.stop();
+      await Promise.all([janitor?.stop(), stopBackground()]);
       await sweepOwnTempFiles(namespace.layout);
     },
   };

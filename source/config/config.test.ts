@@ -80,6 +80,18 @@ t.test('errors name the option as it was written', async (t) => {
   });
 });
 
+t.test('the cache tier: its dir and size, and the write types that need it', async (t) => {
+  t.equal(buildConfig({}).cache, undefined, 'no cache dir: no tier');
+  t.same(buildConfig({ 'cache-dir': '/c' }).cache, { dir: '/c', sizeBytes: undefined }, 'sized at start from the free space');
+  t.same(buildConfig({ 'cache-dir': '/c', 'cache-size': '1.5GB' }).cache, { dir: '/c', sizeBytes: 1.5 * 1024 ** 3 });
+  t.throws(() => buildConfig({ 'cache-dir': '/c', 'cache-size': '0' }), /--cache-size: must be more than 0/);
+  t.throws(() => buildConfig({ 'cache-dir': '/c', 'cache-size': 'lots' }), /--cache-size: invalid size/);
+  for (const writeType of ['MUST_CACHE', 'ASYNC_THROUGH']) {
+    t.throws(() => buildConfig({ 'write-type': writeType }), new RegExp(`--write-type ${writeType} writes to the cache tier`));
+  }
+  t.equal(buildConfig({ 'write-type': 'THROUGH' }).cache, undefined, 'THROUGH needs no cache');
+});
+
 t.test('auth and TLS options', async (t) => {
   t.equal(buildConfig({ auth: 'SigV4', credentials: '/etc/creds' }).auth, 'sigv4');
   t.throws(() => buildConfig({ auth: 'sigv4' }), /--auth sigv4 needs --credentials/);
@@ -96,6 +108,8 @@ t.test('values as strings (environment, properties) and as typed CLI values', as
     'tagging-restrictions': 'off',
     'write-type': 'must_cache',
     'delete-type': ' ALLUXIO_ONLY ',
+    'cache-dir': '/mnt/ssd/sluice',
+    'cache-size': '10GB',
     'multipart-timeout': '1h',
     'multipart-cleaner-retry-count': '0',
     'complete-keepalive-interval': '500ms',

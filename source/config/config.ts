@@ -38,6 +38,8 @@ export interface Config {
   taggingRestrictions: boolean;
   writeType: WriteType;
   deleteType: DeleteType;
+  /** The cache tier: its folder, and its size (undefined: sized from the free space at start). */
+  cache: { dir: string; sizeBytes: number | undefined } | undefined;
   multipart: MultipartConfig;
   region: string;
   /** One line per request on stdout: the text format, JSON objects, or none. */
@@ -97,13 +99,27 @@ export const OPTIONS = {
     alluxio: 'alluxio.proxy.s3.writetype',
     type: 'string',
     default: 'CACHE_THROUGH',
-    describe: `Alluxio write type (${WRITE_TYPES.join(', ')}); sluice writes straight to the filesystem whatever the value`,
+    describe:
+      `Which tiers a write reaches (${WRITE_TYPES.join(', ')}); without --cache-dir, THROUGH and CACHE_THROUGH ` +
+      'write ROOT and the others are refused',
   },
   'delete-type': {
     alluxio: 'alluxio.proxy.s3.deletetype',
     type: 'string',
     default: 'ALLUXIO_AND_UFS',
-    describe: `Alluxio delete type (${DELETE_TYPES.join(', ')}); sluice has no cache tier, so both delete the file`,
+    describe: `Where a delete reaches (${DELETE_TYPES.join(', ')}): the cache and ROOT, or the cache only`,
+  },
+  'cache-dir': {
+    alluxio: 'alluxio.worker.tieredstore.level0.dirs.path',
+    type: 'string',
+    default: '',
+    describe: 'A folder on a fast local disk for the cache tier (ROOT is then the under store); shared by every process of the host',
+  },
+  'cache-size': {
+    alluxio: 'alluxio.worker.tieredstore.level0.dirs.quota',
+    type: 'string',
+    default: '',
+    describe: 'Bytes the cache may hold, like 10GB (default: 80% of the free space of the cache dir\'s filesystem at start)',
   },
   'multipart-timeout': {
     alluxio: 'alluxio.proxy.s3.multipart.upload.timeout',
@@ -334,6 +350,7 @@ export function buildConfig(raw: RawOptions, labels: OptionLabels = {}): Config 
     taggingRestrictions: boolean('tagging-restrictions'),
     writeType: asChoice(get('write-type'), label('write-type'), WRITE_TYPES),
     deleteType: asChoice(get('delete-type'), label('delete-type'), DELETE_TYPES),
+    cache: cacheOf(get, label),
     multipart: {
       timeoutMs: duration('multipart-timeout'),
       cleanerRetryCount: integer('multipart-cleaner-retry-count', 0),
@@ -354,6 +371,21 @@ export function buildConfig(raw: RawOptions, labels: OptionLabels = {}): Config 
     shutdownTimeoutMs: duration('shutdown-timeout'),
     adminPort: adminPort === '' ? undefined : asInteger(adminPort, label('admin-port'), 0, 65535),
   };
+}
+
+function cacheOf(get: (name: OptionName) => Value, label: (name: OptionName) => string): Config['cache'] {
+  const dir = String(get('cache-dir')).trim();
+  const size = String(get('cache-size')).trim();
+  if (dir === '') {
+    const writeType = asChoice(get('write-type'), label('write-type'), WRITE_TYPES);
+    if (writeType === 'MUST_CACHE' || writeType === 'ASYNC_THROUGH') {
+      throw new Error(`${label('write-type')} ${writeType} writes to the cache tier: it needs --cache-dir DIR (and --cache-size SIZE)`);
+    }
+    return undefined;
+  }
+  const sizeBytes = size === '' ? undefined : withUnits(label('cache-size'), () => parseSize(size));
+  if (sizeBytes === 0) throw new Error(`${label('cache-size')}: must be more than 0`);
+  return { dir, sizeBytes };
 }
 
 function authAndTls(get: (name: OptionName) => Value, label: (name: OptionName) => string): Pick<Config, 'auth' | 'credentials' | 'tls'> {

@@ -3,22 +3,30 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { DeleteType, WriteType } from '../config/config';
 import { isCode } from '../errors';
 import { BucketStore } from './buckets';
+import { CacheDisk } from './cache';
+import { TieredStore } from './cache/tiers';
 import { Layout } from './layout';
 import { MetadataStore } from './metadata';
-import { ObjectStore } from './objects';
+import type { BucketName } from './names';
+import { PosixStore } from './objects';
+import { listPage, type Page, type PageRequest } from './pages';
+import type { ObjectStore } from './store';
 import { UploadStore } from './uploads';
 
 export { partsContent, type FileFiller } from './assembly';
 export type { BucketInfo } from './buckets';
 export { KeyWalker, compareKeys, type WalkEntry } from './listing';
-export type { ContentHeaders, ObjectAttributes, Tag } from './metadata';
+export type { CacheCounters } from './cache/tiers';
+export type { ContentHeaders, ObjectAttributes, Persistence, Tag } from './metadata';
 export * from './names';
 export { attributesOf, type ObjectInfo } from './object-info';
 export { Janitor, sweepOwnTempFiles } from './janitor';
 export { Layout } from './layout';
-export type { WriteCondition } from './objects';
+export type { Page, PageRequest } from './pages';
+export type { ObjectBody, ObjectStore, OpenedObject, WriteCondition, WriteContent } from './store';
 export type { ClaimedUpload, CompletedUpload, PartInfo, UploadRecord, UploadStore } from './uploads';
 
 export interface NamespaceOptions {
@@ -31,6 +39,11 @@ export interface NamespaceOptions {
   multipartTimeoutMs: number;
   /** CompleteMultipartUpload assemblies that run at once in this process. */
   completePoolSize: number;
+  /** Which tiers a write reaches, and a delete. Without a cache, THROUGH and CACHE_THROUGH write ROOT. */
+  writeType: WriteType;
+  deleteType: DeleteType;
+  /** The cache tier on a local disk: its folder and the bytes it may hold. */
+  cache?: { dir: string; capacity: number } | undefined;
 }
 
 export class Namespace {
@@ -38,24 +51,59 @@ export class Namespace {
     readonly layout: Layout,
     readonly metadata: MetadataStore,
     readonly buckets: BucketStore,
+    /** The objects: ROOT's, or ROOT and the cache as tiers. */
     readonly objects: ObjectStore,
     readonly uploads: UploadStore,
     /** Signs listing continuation tokens; shared through ROOT by every process serving it. */
     readonly secret: Buffer,
+    private readonly listDirectories: boolean,
+    /** The cache tier, when there is one. */
+    readonly tiers: TieredStore | undefined,
   ) {}
+
+  /** One page of a bucket's listing. */
+  list(bucket: BucketName, request: Omit<PageRequest, 'listDirectories'>): Promise<Page> {
+    return listPage(this.objects, bucket, { ...request, listDirectories: this.listDirectories });
+  }
+
+  /** Deletes an empty bucket (BucketNotEmpty while it holds objects, cache-only ones too). */
+  async deleteBucket(bucket: BucketName): Promise<void> {
+    await this.buckets.require(bucket);
+    await this.tiers?.disk.localBuckets.delete(bucket);
+    await this.buckets.delete(bucket);
+  }
+
+  /** Starts what runs in the background (the persist queue); returns what stops it. */
+  startBackground(): () => Promise<void> {
+    const stopPersisting = this.tiers?.persistQueue.start();
+    return async () => {
+      stopPersisting?.();
+      await this.tiers?.disk.close();
+    };
+  }
 
   static async open(options: NamespaceOptions): Promise<Namespace> {
     const layout = await Layout.open(options.root);
     const metadata = new MetadataStore(layout);
     const buckets = new BucketStore(layout, options.defaultOwner);
-    const objects = new ObjectStore(layout, buckets, metadata, options);
+    const root = new PosixStore(layout, buckets, metadata, options);
+    let tiers: TieredStore | undefined;
+    if (options.cache) {
+      const disk = await CacheDisk.open({ ...options, dir: options.cache.dir, capacity: options.cache.capacity });
+      tiers = new TieredStore(root, disk, {
+        writeType: options.writeType,
+        deleteType: options.deleteType,
+        requireBucket: (bucket) => buckets.require(bucket),
+      });
+    }
     const uploads = new UploadStore(layout, {
       // A few times per cleaner timeout, so that no cleaner takes a slow part for an idle upload.
       activityIntervalMs: options.multipartTimeoutMs / 4,
       fsync: options.fsync,
       assemblies: options.completePoolSize,
     });
-    return new Namespace(layout, metadata, buckets, objects, uploads, await loadSecret(layout.internal));
+    const secret = await loadSecret(layout.internal);
+    return new Namespace(layout, metadata, buckets, tiers ?? root, uploads, secret, options.listDirectories, tiers);
   }
 }
 

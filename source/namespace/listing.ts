@@ -5,6 +5,8 @@ import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Layout } from './layout';
+import type { ObjectInfo } from './object-info';
+import type { KeyCursor, ListedKey } from './store';
 import { HIDDEN_TEMP_PREFIX } from './tmp';
 
 export interface WalkEntry {
@@ -157,5 +159,33 @@ export class KeyWalker {
     if (!stats?.isFile()) return undefined;
     const real = await realpath(path).catch(() => undefined);
     return real !== undefined && this.layout.isServable(real) ? 'file' : undefined;
+  }
+}
+
+/** A walk of one bucket's directory tree as a KeyCursor; `describe` and `isFolder` come from its store. */
+export class PosixKeyCursor implements KeyCursor {
+  private readonly walker: KeyWalker;
+
+  constructor(
+    layout: Layout,
+    bucketDir: string,
+    options: { prefix: string; after?: string | undefined },
+    private readonly store: {
+      describe(entry: WalkEntry): Promise<ObjectInfo | undefined>;
+      isFolder(entry: WalkEntry): Promise<boolean>;
+    },
+  ) {
+    const after = options.after !== undefined ? { after: options.after } : {};
+    this.walker = new KeyWalker(layout, bucketDir, { prefix: options.prefix, ...after });
+  }
+
+  async next(): Promise<ListedKey | undefined> {
+    const entry = await this.walker.next();
+    if (!entry) return undefined;
+    return { key: entry.key, kind: entry.kind, describe: () => this.store.describe(entry), isFolder: () => this.store.isFolder(entry) };
+  }
+
+  skip(prefix: string): void {
+    this.walker.skip(prefix);
   }
 }

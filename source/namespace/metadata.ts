@@ -35,7 +35,12 @@ export interface ObjectAttributes {
   /** Sizes of the parts of a multipart object, for GetObject with partNumber. */
   partSizes?: number[];
   checksum?: { algorithm: ChecksumAlgorithm; value: string };
+  /** Set on cache-only objects: not in the under store yet (ASYNC_THROUGH) or never (MUST_CACHE). */
+  persistence?: Persistence;
 }
+
+/** Alluxio's persistence states; an object without one is PERSISTED (it is in the under store). */
+export type Persistence = 'PERSISTED' | 'TO_BE_PERSISTED' | 'NOT_PERSISTED';
 
 interface FileSidecar extends ObjectAttributes {
   v: 1;

@@ -44,7 +44,7 @@ function describe(
   attributes: ObjectAttributes,
 ): ObjectInfo {
   // Field by field, not by spreading the record: a fixed shape is much cheaper on every read.
-  const { etag, headers, userMeta, tags, owner, partSizes, checksum } = attributes;
+  const { etag, headers, userMeta, tags, owner, partSizes, checksum, persistence } = attributes;
   const size = kind.isFolder ? 0 : Number(stats.size);
   const lastModified = new Date(Number(stats.mtimeNs / 1_000_000n));
   const info: ObjectInfo = {
@@ -62,6 +62,7 @@ function describe(
   };
   if (partSizes) info.partSizes = partSizes;
   if (checksum) info.checksum = checksum;
+  if (persistence) info.persistence = persistence;
   return info;
 }
 
@@ -90,6 +91,15 @@ export function describeFolder(key: ObjectKey, stats: BigIntStats, marks: Direct
 
 /** The recordable part of an object's description. */
 export function attributesOf(info: ObjectInfo): ObjectAttributes {
-  const { etag, headers, userMeta, tags, owner, partSizes, checksum } = info;
-  return { etag, headers, userMeta, tags, owner, ...(partSizes ? { partSizes } : {}), ...(checksum ? { checksum } : {}) };
+  const { etag, headers, userMeta, tags, owner, partSizes, checksum, persistence } = info;
+  return {
+    etag,
+    headers,
+    userMeta,
+    tags,
+    owner,
+    ...(partSizes ? { partSizes } : {}),
+    ...(checksum ? { checksum } : {}),
+    ...(persistence ? { persistence } : {}),
+  };
 }

@@ -1,37 +1,35 @@
-// Objects: plain files at their key's path. Writes stream into a temp file that is renamed into
-// place; reads open the file once and describe exactly the version they opened.
+// The POSIX object store: objects are plain files at their key's path. Writes stream into a temp
+// file that is renamed into place; reads open the file once and describe exactly the version they
+// opened. ROOT is one (the under store); the cache keeps its cache-only objects in another.
 import { once } from 'node:events';
 import { constants as fsConstants, createWriteStream, type BigIntStats, type WriteStream } from 'node:fs';
-import { lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { S3Error, accessDenied, existingObjectIsDirectory, isCode, noSuchKey, objectParentIsFile } from '../errors';
 import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 import { pump } from '../streams/pump';
-import { fillFile, type FileFiller } from './assembly';
-import type { BucketStore } from './buckets';
+import { fillFile } from './assembly';
 import { createOnly } from './create-only';
+import { FileBody } from './file-body';
 import type { Layout } from './layout';
 import type { MetadataStore, ObjectAttributes } from './metadata';
 import { isFolderKey, keySegments, type BucketName, type ObjectKey } from './names';
 import { attributesOf, describeFolder, describeForeign, describeRecorded, type ObjectInfo } from './object-info';
+import { PosixKeyCursor } from './listing';
+import type { KeyCursor, ObjectStore, OpenedObject, VersionStamp, WriteCondition, WriteContent, WriteFinish } from './store';
 import { syncDirectory } from './sync';
 import { HIDDEN_TEMP_PREFIX, tempName } from './tmp';
 
 /** A key that resolves (through a link) outside ROOT or into its internal folder. */
 const outsideTree = (key: ObjectKey): S3Error => accessDenied('The key resolves outside the served tree.', { key });
 
-export interface OpenObject {
-  info: ObjectInfo;
-  handle: FileHandle;
-}
-
-/** A conditional write (S3's If-None-Match / If-Match on PutObject), decided at the rename. */
-export interface WriteCondition {
-  /** Only if no object has the key (If-None-Match: *): checked and created in one step. */
-  createOnly?: boolean;
-  /** Throws (PreconditionFailed, NoSuchKey) unless the object being replaced is acceptable. */
-  check?: (current: ObjectInfo | undefined) => void;
+/** Where a bucket's directory is: BucketStore for ROOT; the cache makes its buckets on demand. */
+export interface BucketDirectories {
+  directoryOf(bucket: BucketName): string;
+  /** The bucket's directory, or NoSuchBucket. */
+  require(bucket: BucketName): Promise<string>;
+  /** As `require`, with the device the bucket's directory is on. */
+  requireWithDevice(bucket: BucketName): Promise<{ dir: string; device: number }>;
 }
 
 export interface StoreOptions {
@@ -40,10 +38,10 @@ export interface StoreOptions {
   defaultOwner: string;
 }
 
-export class ObjectStore {
+export class PosixStore implements ObjectStore {
   constructor(
     private readonly layout: Layout,
-    private readonly buckets: BucketStore,
+    private readonly buckets: BucketDirectories,
     private readonly metadata: MetadataStore,
     private readonly options: StoreOptions,
   ) {}
@@ -102,8 +100,8 @@ export class ObjectStore {
     }
   }
 
-  /** Opens an object for reading; the caller closes the handle. Folder objects have no handle. */
-  async open(bucket: BucketName, key: ObjectKey): Promise<OpenObject | { info: ObjectInfo; handle?: undefined }> {
+  /** Opens an object for reading; the caller closes its body. Folder objects have no body. */
+  async open(bucket: BucketName, key: ObjectKey): Promise<OpenedObject> {
     if (isFolderKey(key)) {
       const path = this.pathOf(await this.buckets.require(bucket), key);
       await this.requireServable(path, key);
@@ -140,7 +138,7 @@ export class ObjectStore {
         }
         // A link can lead back into ROOT from a bucket that is not one (a directory outside it).
         await bucketChecked;
-        return { info, handle };
+        return { info, body: new FileBody(handle) };
       } catch (e) {
         await handle.close();
         throw e;
@@ -198,17 +196,13 @@ export class ObjectStore {
     return real !== undefined && this.layout.isServable(real);
   }
 
-  /**
-   * Streams `source` into a new version of the object. `finish` runs once every byte is on disk:
-   * it verifies what it must (digests, lengths) and returns the attributes to record; if it
-   * throws, nothing is left behind and the previous version stays.
-   */
+  /** Streams the content into a new version of the object (see WriteFinish). */
   async write(
     bucket: BucketName,
     key: ObjectKey,
-    source: Readable | FileFiller,
+    { source }: WriteContent,
     owner: string,
-    finish: () => ObjectAttributes | Promise<ObjectAttributes>,
+    finish: WriteFinish,
     condition: WriteCondition = {},
   ): Promise<ObjectInfo> {
     const { dir: bucketDir, device: bucketDevice } = await this.buckets.requireWithDevice(bucket);
@@ -308,8 +302,49 @@ export class ObjectStore {
       });
     } else {
       await this.metadata.writeFile(info.stats, attributes, true);
+      // The file's ctime now says its attributes changed (chmod to its own mode changes nothing
+      // else): a cached copy of this version, on any host, refreshes them instead of serving the old.
+      const path = this.pathOf(this.buckets.directoryOf(bucket), key);
+      await chmod(path, Number(info.stats.mode & 0o7777n)).catch(() => undefined);
     }
     return { ...info, ...attributes };
+  }
+
+  /**
+   * Moves the file of the object's current version to `to` (outside this store) and forgets it:
+   * how the cache adopts a persisted object as its copy. False if the key holds another version.
+   */
+  async moveOut(bucket: BucketName, key: ObjectKey, version: { ino: string; mtimeNs: string }, to: string): Promise<boolean> {
+    const bucketDir = await this.buckets.require(bucket);
+    const path = this.pathOf(bucketDir, key);
+    const stats = await lstat(path, { bigint: true }).catch(() => undefined);
+    if (!stats?.isFile() || String(stats.ino) !== version.ino || String(stats.mtimeNs) !== version.mtimeNs) return false;
+    await rename(path, to);
+    await this.metadata.remove(stats);
+    await this.pruneParents(bucketDir, dirname(path)).catch(() => undefined);
+    return true;
+  }
+
+  /** The identity of the version now at the key, without reading its record; undefined if there is none. */
+  async version(bucket: BucketName, key: ObjectKey): Promise<VersionStamp | undefined> {
+    if (isFolderKey(key)) return undefined;
+    const stats = await stat(this.pathOf(this.buckets.directoryOf(bucket), key), { bigint: true }).catch(() => undefined);
+    if (!stats?.isFile()) return undefined;
+    return { ino: String(stats.ino), size: Number(stats.size), mtimeNs: String(stats.mtimeNs), ctimeNs: String(stats.ctimeNs) };
+  }
+
+  async keys(bucket: BucketName, options: { prefix: string; after?: string | undefined }): Promise<KeyCursor> {
+    const bucketDir = await this.buckets.require(bucket);
+    return new PosixKeyCursor(this.layout, bucketDir, options, {
+      describe: (entry) =>
+        (entry.kind === 'dir' ? this.head(bucket, entry.key as ObjectKey) : this.describeAt(entry.key as ObjectKey, entry.path)).catch(
+          () => undefined,
+        ),
+      isFolder: async (entry) => {
+        const stats = await stat(entry.path, { bigint: true }).catch(() => undefined);
+        return stats !== undefined && (await this.metadata.readDirectory(stats))?.folder === true;
+      },
+    });
   }
 
   /** Deletes an object; deleting what does not exist succeeds, as in S3. */

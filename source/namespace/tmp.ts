@@ -9,7 +9,7 @@ import { counter } from '../metrics';
 /** Files beside their target (a bucket on another device) carry this prefix and are never listed. */
 export const HIDDEN_TEMP_PREFIX = '.sluice-tmp.';
 
-const HOST = hostname().replace(/[^A-Za-z0-9_-]/g, '_');
+export const HOST = hostname().replace(/[^A-Za-z0-9_-]/g, '_');
 
 // Random per process, then counted: unique without asking the kernel for entropy on every write.
 const SUFFIX_PREFIX = randomBytes(6).toString('base64url');
@@ -24,7 +24,7 @@ export function tempName(): string {
   return `${HOST}.${process.pid}.${uniqueSuffix()}`;
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -28,6 +28,8 @@ export interface VerifiedBody {
 export interface IncomingBody {
   /** The decoded payload, to be piped to its destination. */
   source: Readable;
+  /** Its length, as announced (Content-Length, or the decoded length of an aws-chunked body). */
+  expectedLength: number | undefined;
   /** Call after `source` ended: checks lengths and digests, throws the S3 error on a mismatch. */
   verify(): VerifiedBody;
 }
@@ -149,6 +151,7 @@ export function receiveBody(ctx: BodySource): IncomingBody {
 
   return {
     source: digest,
+    expectedLength,
     verify(): VerifiedBody {
       if (chunkVerifier && contentSha256?.endsWith('-TRAILER')) chunkVerifier.trailer(decoder!.trailers);
       const md5 = digest.md5Digest();

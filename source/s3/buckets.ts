@@ -44,7 +44,7 @@ export async function headBucket(ctx: RequestContext): Promise<void> {
 }
 
 export async function deleteBucket(ctx: RequestContext): Promise<void> {
-  await ctx.services.namespace.buckets.delete(bucketOf(ctx));
+  await ctx.services.namespace.deleteBucket(bucketOf(ctx));
   sendEmpty(ctx.res, 204);
 }
 

@@ -196,7 +196,8 @@ async function assemble(
     const record = claim.record;
     const etag = multipartETag(parts);
     try {
-      await namespace.objects.write(bucket, key, partsContent(parts), record.owner, () => ({
+      const content = { source: partsContent(parts), size: parts.reduce((sum, p) => sum + p.size, 0) };
+      await namespace.objects.write(bucket, key, content, record.owner, () => ({
         etag,
         headers: record.headers,
         userMeta: record.userMeta,

@@ -1,10 +1,16 @@
 // The source of CopyObject and UploadPartCopy: `x-amz-copy-source` parsed, the object opened,
 // its bytes read once through an MD5, and everything released whether the copy ends or fails.
-import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { S3Error, invalidArgument } from '../errors';
-import { parseBucketName, parseObjectKey, type BucketName, type Namespace, type ObjectInfo, type ObjectKey } from '../namespace';
-import { FILE_IO_BYTES } from '../streams/buffer-sizes';
+import {
+  parseBucketName,
+  parseObjectKey,
+  type BucketName,
+  type Namespace,
+  type ObjectBody,
+  type ObjectInfo,
+  type ObjectKey,
+} from '../namespace';
 import { DigestStream } from '../streams/digest';
 import { pump } from '../streams/pump';
 
@@ -37,14 +43,14 @@ export function parseCopySource(value: string): CopySource {
   return { bucket: parseBucketName(decoded.slice(0, slash)), key: parseObjectKey(decoded.slice(slash + 1)) };
 }
 
-/** An opened copy source. Call `close()` in every case: it releases the file and the hashing. */
+/** An opened copy source. Call `close()` in every case: it releases the object and the hashing. */
 export class OpenCopySource {
   private reader: Readable | undefined;
   private digest: DigestStream | undefined;
 
   constructor(
     readonly info: ObjectInfo,
-    private handle: FileHandle | undefined,
+    private readonly body: ObjectBody | undefined,
   ) {}
 
   /**
@@ -54,28 +60,22 @@ export class OpenCopySource {
   read(start = 0, length = this.info.size): { bytes: DigestStream; done: Promise<void> } {
     const bytes = new DigestStream({ expectedLength: length });
     this.digest = bytes;
-    // A folder has no handle, and an empty range reads nothing.
-    if (this.handle && length > 0) {
-      this.reader = this.handle.createReadStream({ start, end: start + length - 1, highWaterMark: FILE_IO_BYTES, autoClose: true });
-      this.handle = undefined; // the stream closes it now
-    } else {
-      this.reader = Readable.from([]);
-    }
+    // A folder has no body, and an empty range reads nothing.
+    this.reader = this.body && length > 0 ? this.body.stream(start, length) : Readable.from([]);
     const done = pump(this.reader, bytes);
     done.catch(() => undefined); // a read failure also reaches the destination through `bytes`
     return { bytes, done };
   }
 
-  /** No-ops for what already ended; a copy that failed early releases the file and the hashing. */
+  /** No-ops for what already ended; a copy that failed early releases the object and the hashing. */
   async close(): Promise<void> {
     this.digest?.destroy();
     this.reader?.destroy();
-    await this.handle?.close();
-    this.handle = undefined;
+    await this.body?.close();
   }
 }
 
 export async function openCopySource(namespace: Namespace, source: CopySource): Promise<OpenCopySource> {
-  const { info, handle } = await namespace.objects.open(source.bucket, source.key);
-  return new OpenCopySource(info, handle);
+  const { info, body } = await namespace.objects.open(source.bucket, source.key);
+  return new OpenCopySource(info, body);
 }

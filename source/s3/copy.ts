@@ -68,7 +68,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       return;
     }
     const { bytes, done } = source.read();
-    const written = await namespace.objects.write(bucket, key, bytes, ctx.user, async () => {
+    const written = await namespace.objects.write(bucket, key, { source: bytes, size: info.size }, ctx.user, async () => {
       await done;
       // The copy is one new part-less object: its checksum, if the source had one, is not carried.
       const { partSizes: _parts, checksum: _checksum, ...rest } = attributes(bytes.md5Digest().toString('hex'));

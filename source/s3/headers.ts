@@ -48,8 +48,11 @@ export function parseUserMetadata(headers: IncomingHttpHeaders, maxSize: number)
   return meta;
 }
 
+/** Says, with a cache tier, whether an object is persisted: PERSISTED, TO_BE_PERSISTED or NOT_PERSISTED. */
+export const PERSISTENCE_HEADER = 'x-sluice-persistence-state';
+
 /** The headers GetObject and HeadObject return for an object (the parts count only when a part was asked for, as S3 does). */
-export function setObjectHeaders(res: ServerResponse, info: ObjectInfo, partRequested = false): void {
+export function setObjectHeaders(res: ServerResponse, info: ObjectInfo, partRequested: boolean, tiered: boolean): void {
   res.setHeader('ETag', `"${info.etag}"`);
   res.setHeader('Last-Modified', info.lastModified.toUTCString());
   res.setHeader('Accept-Ranges', 'bytes');
@@ -60,6 +63,8 @@ export function setObjectHeaders(res: ServerResponse, info: ObjectInfo, partRequ
   for (const [name, value] of Object.entries(info.userMeta)) setSafeHeader(res, `x-amz-meta-${name}`, value);
   if (info.tags.length > 0) res.setHeader('x-amz-tagging-count', info.tags.length);
   if (info.partSizes && partRequested) res.setHeader('x-amz-mp-parts-count', info.partSizes.length);
+  // With a cache tier: whether the object is in the under store yet (Alluxio's persistence states).
+  if (tiered) res.setHeader(PERSISTENCE_HEADER, info.persistence ?? 'PERSISTED');
 }
 
 function parseHttpDate(value: string | undefined): number | undefined {

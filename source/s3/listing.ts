@@ -1,86 +1,18 @@
 // ListObjects, ListObjectsV2 and ListObjectVersions: one page of keys in UTF-8 byte order, with
 // delimiter roll-up into CommonPrefixes, read from the tree a page at a time.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { invalidArgument } from '../errors';
 import { sendXml } from '../http/respond';
 import type { XmlNode } from '../http/xml';
-import { KeyWalker, compareKeys, type ObjectInfo, type ObjectKey } from '../namespace';
+import { compareKeys, type ObjectInfo, type Page, type PageRequest } from '../namespace';
 import type { RequestContext } from './context';
 import { userNodes } from './owners';
 import { encodingOf, pageSizeOf, queryText } from './query';
 import { bucketOf } from './target';
 
-interface PageRequest {
-  prefix: string;
-  delimiter: string;
-  /** Exclusive start: marker, start-after or the continuation token's key. */
-  after: string | undefined;
-  maxKeys: number;
-}
-
-interface Page {
-  objects: ObjectInfo[];
-  commonPrefixes: string[];
-  isTruncated: boolean;
-  /** The last key or common prefix of the page: where the next page starts. */
-  last: string | undefined;
-}
-
-async function collectPage(ctx: RequestContext, request: PageRequest): Promise<Page> {
-  const bucket = bucketOf(ctx);
-  const { namespace, config } = ctx.services;
-  const bucketDir = await namespace.buckets.require(bucket);
-  const page: Page = { objects: [], commonPrefixes: [], isTruncated: false, last: undefined };
-  if (request.maxKeys === 0) return page;
-  const walker = new KeyWalker(namespace.layout, bucketDir, {
-    prefix: request.prefix,
-    ...(request.after !== undefined ? { after: request.after } : {}),
-  });
-  const found: { key: string; kind: 'file' | 'dir'; path: string }[] = [];
-  let count = 0;
-  for (let entry = await walker.next(); entry; entry = await walker.next()) {
-    if (entry.kind === 'dir' && !config.listDirectories && !(await isFolderObject(ctx, entry.path))) continue;
-    const rest = entry.key.slice(request.prefix.length);
-    const cut = request.delimiter === '' ? -1 : rest.indexOf(request.delimiter);
-    if (cut >= 0) {
-      const commonPrefix = request.prefix + rest.slice(0, cut + request.delimiter.length);
-      walker.skip(commonPrefix);
-      // A common prefix at or before the start was returned by an earlier page.
-      if (request.after !== undefined && compareKeys(commonPrefix, request.after) <= 0) continue;
-      if (count === request.maxKeys) {
-        page.isTruncated = true;
-        break;
-      }
-      page.commonPrefixes.push(commonPrefix);
-      page.last = commonPrefix;
-      count++;
-      continue;
-    }
-    if (count === request.maxKeys) {
-      page.isTruncated = true;
-      break;
-    }
-    found.push(entry);
-    page.last = entry.key;
-    count++;
-  }
-  // Describe the page's objects in parallel; one that vanished meanwhile is left out.
-  const described = await Promise.all(
-    found.map((entry) =>
-      entry.kind === 'dir'
-        ? namespace.objects.head(bucket, entry.key as ObjectKey).catch(() => undefined)
-        : namespace.objects.describeAt(entry.key as ObjectKey, entry.path).catch(() => undefined),
-    ),
-  );
-  page.objects = described.filter((o): o is ObjectInfo => o !== undefined);
-  return page;
-}
-
-async function isFolderObject(ctx: RequestContext, path: string): Promise<boolean> {
-  const stats = await stat(path, { bigint: true }).catch(() => undefined);
-  if (!stats) return false;
-  return (await ctx.services.namespace.metadata.readDirectory(stats))?.folder === true;
+/** One page of the bucket named by the request. */
+function collectPage(ctx: RequestContext, request: Omit<PageRequest, 'listDirectories'>): Promise<Page> {
+  return ctx.services.namespace.list(bucketOf(ctx), request);
 }
 
 function objectNodes(info: ObjectInfo, encode: (t: string) => string, withOwner: boolean): XmlNode[] {

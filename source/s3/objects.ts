@@ -3,7 +3,6 @@ import { S3Error, badKey, invalidArgument, invalidPartNumber } from '../errors';
 import { headerValue } from '../http/headers';
 import { sendEmpty, setSafeHeader } from '../http/respond';
 import { isFolderKey, type ObjectInfo } from '../namespace';
-import { sendFileRange } from '../streams/send-file';
 import { receiveBody } from './body';
 import type { RequestContext } from './context';
 import {
@@ -57,7 +56,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   const info = await namespace.objects.write(
     bucket,
     key,
-    body.source,
+    { source: body.source, size: body.expectedLength },
     ctx.user,
     () => {
       const verified = body.verify();
@@ -91,8 +90,7 @@ function partRange(info: ObjectInfo, partText: string): { start: number; end: nu
 async function readObject(ctx: RequestContext, withBody: boolean): Promise<void> {
   const bucket = bucketOf(ctx);
   const key = keyOf(ctx);
-  const opened = await ctx.services.namespace.objects.open(bucket, key);
-  const { info, handle } = opened;
+  const { info, body } = await ctx.services.namespace.objects.open(bucket, key);
   try {
     checkConditions(readConditions(ctx.req.headers), info);
     const { res } = ctx;
@@ -102,7 +100,7 @@ async function readObject(ctx: RequestContext, withBody: boolean): Promise<void>
       throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter.');
     }
     const range = partNumber !== null ? partRange(info, partNumber) : parseRange(rangeHeader, info.size);
-    setObjectHeaders(res, info, partNumber !== null);
+    setObjectHeaders(res, info, partNumber !== null, ctx.services.namespace.tiers !== undefined);
     for (const [param, name] of RESPONSE_OVERRIDES) {
       const value = ctx.target.query.get(param);
       if (value !== null) setSafeHeader(res, name, value);
@@ -117,13 +115,13 @@ async function readObject(ctx: RequestContext, withBody: boolean): Promise<void>
       res.statusCode = 200;
     }
     res.setHeader('Content-Length', length);
-    if (!withBody || !handle || length === 0) {
+    if (!withBody || !body || length === 0) {
       res.end();
       return;
     }
-    await sendFileRange(handle, range?.start ?? 0, length, res);
+    await body.sendRange(range?.start ?? 0, length, res);
   } finally {
-    await handle?.close();
+    await body?.close();
   }
 }
 

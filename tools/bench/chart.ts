@@ -1,13 +1,14 @@
 // The results at a glance: a self-contained SVG with one panel per figure, grouped by workload,
-// a horizontal bar per server (one colour each) labelled with its value, and sluice's ratios.
+// a horizontal bar per server (one colour each, the Node floor its own) labelled with its value,
+// and sluice's ratios to the others.
 import { COLUMNS, formatRatio, formatValue, type Column, type MedianFigure } from './figures';
 import type { TargetResult } from './report';
 
-const COLOURS: Record<Column, string> = { sluice: '#1f6fb4', s3rver: '#e3791b', nginx: '#2f9a3a', limit: '#7a7a7a' };
-const NAMES: Record<Column, string> = { sluice: 'sluice', s3rver: 's3rver', nginx: 'nginx', limit: 'limit' };
+const COLOURS: Record<Column, string> = { sluice: '#1f6fb4', s3rver: '#e3791b', nginx: '#2f9a3a', floor: '#8e44ad', limit: '#7a7a7a' };
+const NAMES: Record<Column, string> = { sluice: 'sluice', s3rver: 's3rver', nginx: 'nginx', floor: 'node floor', limit: 'limit' };
 
 const PANEL_W = 320;
-const PANEL_H = 182;
+const PANEL_H = 214;
 const PER_ROW = 4;
 const GAP = 16;
 const MARGIN = 24;
@@ -51,15 +52,18 @@ function panel(f: MedianFigure, x: number, y: number): string {
     const value = f.values[c] as number;
     const by = y + 58 + i * (BAR_H + 4);
     const w = Math.max(1, (value / max) * barMax);
-    parts.push(`<text x="${x + 10}" y="${by + 14}" ${FONT} font-size="11" fill="#333">${NAMES[c]}</text>`);
+    parts.push(`<text x="${x + 10}" y="${by + 14}" ${FONT} font-size="10" fill="#333">${NAMES[c]}</text>`);
     parts.push(`<rect x="${x + 10 + labelW}" y="${by}" width="${w.toFixed(1)}" height="${BAR_H}" fill="${COLOURS[c]}"/>`);
     parts.push(`<text x="${x + 14 + labelW + w}" y="${by + 14}" ${FONT} font-size="11" fill="#222">${esc(formatValue(value))}</text>`);
   });
-  const ratios = (['s3rver', 'nginx', 'limit'] as const)
+  const ratios = (['s3rver', 'nginx', 'floor', 'limit'] as const)
     .filter((c) => f.ratios[c] !== undefined)
     .map((c) => `÷${c} ${formatRatio(f.ratios[c])}`);
   if (ratios.length > 0) {
-    parts.push(`<text x="${x + 10}" y="${y + PANEL_H - 8}" ${FONT} font-size="11" fill="${COLOURS.sluice}">${esc(`sluice ${ratios.join('  ')}`)}</text>`);
+    const lines = wrap(`sluice ${ratios.join('  ')}`, 50);
+    lines.forEach((line, i) => {
+      parts.push(`<text x="${x + 10}" y="${y + PANEL_H - 8 - (lines.length - 1 - i) * 13}" ${FONT} font-size="11" fill="${COLOURS.sluice}">${esc(line)}</text>`);
+    });
   }
   return parts.join('\n');
 }
@@ -90,7 +94,7 @@ export function svgChart(title: string, subtitle: string, figures: MedianFigure[
     });
     y += PANEL_H + GAP + 6;
   }
-  body.push(`<text x="${MARGIN}" y="${y + 16}" ${FONT} font-size="15" font-weight="bold" fill="#111">Targets (issue 5)</text>`);
+  body.push(`<text x="${MARGIN}" y="${y + 16}" ${FONT} font-size="15" font-weight="bold" fill="#111">Targets</text>`);
   y += 26;
   for (const t of targets) {
     const colour = t.status === 'met' ? '#2f9a3a' : t.status === 'missed' ? '#c0392b' : '#888';

@@ -20,12 +20,17 @@ export interface SourceFiles {
 
 export interface Bench {
   o: BenchOptions;
+  /** This round's servers, in this round's order (rotated each round). */
   servers: Server[];
+  /** 1, 2, …: which round this is. */
+  round: number;
   runDir: string;
   files: SourceFiles;
   tools: LoadTools;
   record: RunRecord;
   log(line: string): void;
+  /** True once SIGINT or SIGTERM arrived: no further server's turn starts. */
+  stopping(): boolean;
 }
 
 export function objectUrl(server: Server, key: string): string {
@@ -38,22 +43,55 @@ export async function deleteObject(server: Server, key: string): Promise<void> {
   if (reply.status >= 300 && reply.status !== 404) throw new Error(`DELETE ${key} on ${server.name} answered ${reply.status}`);
 }
 
-/** The 4 KiB keys that GET and HEAD cycle through, written once per server. */
+/** The 4 KiB keys that PUT, GET and HEAD cycle through. */
 export const SMALL_PREFIX = `/${BUCKET}/small/k`;
-const preloaded = new WeakSet<Server>();
 
-export async function preloadSmall(b: Bench, server: Server): Promise<void> {
-  if (preloaded.has(server)) return;
-  const body = Buffer.alloc(b.o.smallBytes, 's');
+/** A set of keys `${prefix}${i}`, i in [0, count), each of `bytes` bytes. */
+export interface KeyRange {
+  prefix: string;
+  count: number;
+  bytes: number;
+}
+
+export function smallKeys(o: BenchOptions): KeyRange {
+  return { prefix: SMALL_PREFIX, count: o.smallKeys, bytes: o.smallBytes };
+}
+
+/** GETs the keys at these indices: each must answer 200 with exactly `bytes` bytes. */
+export async function checkKeys(server: Server, keys: KeyRange, indices: number[], parallel = 16): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < b.o.smallKeys) {
-      const i = next++;
-      await expectOk(server.base, 'PUT', `${SMALL_PREFIX}${i}`, { body, agent: keepAlive });
+    while (next < indices.length) {
+      const path = `${keys.prefix}${indices[next++] ?? 0}`;
+      const reply = await request(server.base, 'GET', path, { agent: keepAlive });
+      if (reply.status !== 200 || reply.bytes !== keys.bytes) {
+        throw new Error(`GET ${path} on ${server.name} answered ${reply.status} with ${reply.bytes} bytes, not 200 with ${keys.bytes}`);
+      }
     }
   };
+  await Promise.all(Array.from({ length: parallel }, worker));
+}
+
+/**
+ * Writes every key (so each exists, whole, whatever a timed PUT load cut short), then checks a
+ * sample of 20 spread over the range answers 200 with the right length: before any GET is timed.
+ */
+export async function writeKeys(server: Server, keys: KeyRange): Promise<void> {
+  const body = Buffer.alloc(keys.bytes, 's');
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < keys.count) await expectOk(server.base, 'PUT', `${keys.prefix}${next++}`, { body, agent: keepAlive });
+  };
   await Promise.all(Array.from({ length: 16 }, worker));
-  preloaded.add(server);
+  const sample = Array.from({ length: Math.min(20, keys.count) }, (_, i) => Math.floor(((i + 0.5) * keys.count) / Math.min(20, keys.count)));
+  await checkKeys(server, keys, sample);
+}
+
+/** The list turned by `round - 1` places: round 1 keeps the order, round 2 starts with the second… */
+export function rotate<T>(list: readonly T[], round: number): T[] {
+  if (list.length === 0) return [];
+  const by = (round - 1) % list.length;
+  return [...list.slice(by), ...list.slice(0, by)];
 }
 
 /** A file of random bytes in the cache, made once and reused (the page cache keeps it warm). */
@@ -79,6 +117,7 @@ export function sourceFile(cacheDir: string, bytes: number): string {
 /** Runs fn for each server in turn, turning a failure into a note so the other servers still run. */
 export async function eachServer(b: Bench, what: string, fn: (s: Server) => Promise<void>, filter: (s: Server) => boolean = () => true): Promise<void> {
   for (const server of b.servers) {
+    if (b.stopping()) return;
     if (!filter(server)) continue;
     try {
       await fn(server);

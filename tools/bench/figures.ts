@@ -4,7 +4,7 @@ import { countLabel, sizeLabel, type BenchOptions, type ServerName } from './opt
 import { median } from './proc';
 
 export type Column = ServerName | 'limit';
-export const COLUMNS: readonly Column[] = ['sluice', 's3rver', 'nginx', 'limit'];
+export const COLUMNS: readonly Column[] = ['sluice', 's3rver', 'nginx', 'floor', 'limit'];
 
 export interface FigureMeta {
   id: string;
@@ -30,7 +30,9 @@ export function catalogue(o: BenchOptions): FigureMeta[] {
   const w4 = `4 · ${each} at once`;
   const w5 = `5 · CompleteMultipartUpload of ${sizeLabel(o.multipartBytes)} in ${o.multipartParts} parts`;
   const w6 = `6 · fairness: ${small} GET, ${o.fairnessConnections} connections`;
-  const w7 = `7 · --workers (node:cluster), ${small} GET`;
+  const w7 = `7 · --workers (node:cluster), ${small} GET and HEAD, ${o.connections} connections (the others: workload 2)`;
+  const hot = `${o.cacheKeys} × ${sizeLabel(o.cacheBytes)}`;
+  const w8 = `8 · cache: GET of a hot set of ${hot}, ${o.connections} connections; slow root: +${o.ufsLatencyMs} ms per lookup, open, read`;
   return [
     { id: 'startup', workload: w0, label: 'spawn → first answer', unit: 'ms', better: 'lower' },
     { id: 'idleRss', workload: w0, label: 'idle RSS', unit: 'MB', better: 'lower' },
@@ -54,9 +56,17 @@ export function catalogue(o: BenchOptions): FigureMeta[] {
     { id: 'p50busy', workload: w6, label: `p50 while 2 × ${big} PUT stream`, unit: 'ms', better: 'lower' },
     { id: 'p99busy', workload: w6, label: `p99 while 2 × ${big} PUT stream`, unit: 'ms', better: 'lower' },
     { id: 'fairness', workload: w6, label: 'p99 busy ÷ p99 alone', unit: '×', better: 'lower' },
-    { id: 'workers1', workload: w7, label: '--workers 1', unit: 'ops/s', better: 'higher' },
-    { id: 'workers2', workload: w7, label: '--workers 2', unit: 'ops/s', better: 'higher' },
-    { id: 'workersRatio', workload: w7, label: '2 workers ÷ 1', unit: '×', better: 'higher' },
+    { id: 'workers1', workload: w7, label: 'GET, --workers 1', unit: 'ops/s', better: 'higher' },
+    { id: 'workers2', workload: w7, label: 'GET, --workers 2', unit: 'ops/s', better: 'higher' },
+    { id: 'workers1Head', workload: w7, label: 'HEAD, --workers 1', unit: 'ops/s', better: 'higher' },
+    { id: 'workers2Head', workload: w7, label: 'HEAD, --workers 2', unit: 'ops/s', better: 'higher' },
+    { id: 'workersRatio', workload: w7, label: 'GET, 2 workers ÷ 1', unit: '×', better: 'higher' },
+    { id: 'cacheHit', workload: w8, label: '(a) hot GET through the cache, slow root', unit: 'ops/s', better: 'higher' },
+    { id: 'cacheUfs', workload: w8, label: '(b) GET without a cache, slow root', unit: 'ops/s', better: 'higher' },
+    { id: 'cachePlain', workload: w8, label: '(c) GET of plain sluice, fast root', unit: 'ops/s', better: 'higher' },
+    { id: 'cacheSpeedup', workload: w8, label: '(a) ÷ (b): what the cache gains', unit: '×', better: 'higher' },
+    { id: 'cacheHitCost', workload: w8, label: '(c) ÷ (a): what a hit costs', unit: '×', better: 'lower' },
+    { id: 'cacheUfsSlowdown', workload: w8, label: '(c) ÷ (b): how slow the slow root is', unit: '×', better: 'higher' },
   ];
 }
 

@@ -7,6 +7,8 @@ export interface Reply {
   status: number;
   headers: IncomingHttpHeaders;
   body: string;
+  /** Length of the body as received, in bytes. */
+  bytes: number;
   /** From the request's start to the response's last byte. */
   ms: number;
 }
@@ -36,14 +38,16 @@ export function request(base: string, method: string, path: string, options: Req
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.once('error', reject);
-        res.once('end', () =>
+        res.once('end', () => {
+          const body = Buffer.concat(chunks);
           resolvePromise({
             status: res.statusCode ?? 0,
             headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
+            body: body.toString('utf8'),
+            bytes: body.length,
             ms: Number(process.hrtime.bigint() - started) / 1e6,
-          }),
-        );
+          });
+        });
       },
     );
     req.once('error', reject);

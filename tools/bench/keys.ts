@@ -1,9 +1,13 @@
 // Buckets of many keys for the listing workload, written straight to disk as empty files (sluice
 // serves files written by other programs), cached under tools/bench/out/cache and reused across runs.
+// They are lent to a server by a rename on the same filesystem, or by a bind mount into a root on
+// the tmpfs (two million inodes would cost the tmpfs about 2 GB of memory; a listing reads directory
+// entries, which the kernel's dentry cache keeps warm wherever they are).
 // Also a script: `node keys.js DIR COUNT [tree|flat] [SUFFIX]`.
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { bindMount, unmountNow } from './mounts';
 
 export type KeyLayout = 'tree' | 'flat';
 
@@ -60,15 +64,17 @@ export async function cachedKeys(cacheDir: string, set: KeySet, log: (line: stri
   return dir;
 }
 
-/** Key sets lent to a server right now: bucket directory → cache directory. */
-const lent = new Map<string, string>();
+/** Key sets lent to a server right now: bucket directory → cache directory and how it was lent. */
+const lent = new Map<string, { cached: string; bind: boolean }>();
 
-/** Lends cached key sets to a server as buckets for the length of fn, by rename (same filesystem). */
+/** Lends cached key sets to a server as buckets for the length of fn. */
 export async function withBucketsFrom<T>(loans: { cached: string; bucketDir: string }[], fn: () => Promise<T>): Promise<T> {
   try {
     for (const { cached, bucketDir } of loans) {
-      renameSync(cached, bucketDir);
-      lent.set(bucketDir, cached);
+      const bind = statSync(cached).dev !== statSync(dirname(bucketDir)).dev;
+      if (bind) bindMount(cached, bucketDir);
+      else renameSync(cached, bucketDir);
+      lent.set(bucketDir, { cached, bind });
     }
     return await fn();
   } finally {
@@ -78,9 +84,14 @@ export async function withBucketsFrom<T>(loans: { cached: string; bucketDir: str
 
 /** Puts lent key sets back in the cache (also on an interrupted run). */
 export function returnLent(): void {
-  for (const [bucketDir, cached] of lent) {
+  for (const [bucketDir, { cached, bind }] of lent) {
     try {
-      renameSync(bucketDir, cached);
+      if (bind) {
+        unmountNow(bucketDir);
+        rmdirSync(bucketDir);
+      } else {
+        renameSync(bucketDir, cached);
+      }
     } catch {
       // gone with its run root: it will be written again next time
     }

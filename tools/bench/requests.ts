@@ -1,28 +1,30 @@
 // The request-rate workloads: (2) 4 KiB PUT, GET and HEAD ops/s, (3) ListObjectsV2 first pages of
 // small and huge buckets, (6) 4 KiB GET latency alone and beside two big PUT streams.
-import { SMALL_PREFIX, deleteObject, eachServer, objectUrl, preloadSmall, type Bench } from './context';
+import { deleteObject, eachServer, objectUrl, smallKeys, writeKeys, type Bench, type KeyRange } from './context';
 import { putLoop } from './curl';
 import { request } from './http';
 import { cachedKeys, withBucketsFrom, type KeySet } from './keys';
 import { runLoad, type LoadMethod, type LoadResult } from './load';
 import { median, sleep } from './proc';
-import type { BenchOptions, ServerName } from './options';
+import { speaksS3, type BenchOptions, type ServerName } from './options';
 import type { Server } from './servers';
 
-export function smallLoad(b: Bench, s: Server, method: LoadMethod, connections: number, seconds: number, threads: number): Promise<LoadResult> {
+/** A load of one method over a key range (workload 2's 4 KiB keys unless told), from its own process(es). */
+export function smallLoad(b: Bench, s: Server, method: LoadMethod, connections: number, seconds: number, threads: number, keys: KeyRange = smallKeys(b.o)): Promise<LoadResult> {
   return runLoad(b.tools, {
     base: s.base,
     method,
-    prefix: SMALL_PREFIX,
-    keys: b.o.smallKeys,
-    bodyBytes: b.o.smallBytes,
+    prefix: keys.prefix,
+    keys: keys.count,
+    bodyBytes: keys.bytes,
     connections,
     seconds,
     threads,
   });
 }
 
-function checked(method: string, r: LoadResult): LoadResult {
+/** A load's result, refused when nothing completed or more than 1% failed. */
+export function checked(method: string, r: LoadResult): LoadResult {
   if (r.requests === 0) throw new Error(`${method}: no request completed`);
   if (r.errors > r.requests / 100) throw new Error(`${method}: ${r.errors} of ${r.requests} requests failed`);
   return r;
@@ -30,9 +32,12 @@ function checked(method: string, r: LoadResult): LoadResult {
 
 export async function smallObjects(b: Bench): Promise<void> {
   await eachServer(b, 'workload 2', async (s) => {
-    await preloadSmall(b, s);
+    // Every key exists before the PUT load (so it overwrites on every server alike), and again,
+    // whole, before GET and HEAD are timed: a timed load ends by cutting its requests short.
+    await writeKeys(s, smallKeys(b.o));
     const figures: string[] = [];
     for (const [method, id] of [['PUT', 'put4k'], ['GET', 'get4k'], ['HEAD', 'head4k']] as const) {
+      if (method === 'GET') await writeKeys(s, smallKeys(b.o));
       await sleep(500);
       const r = checked(method, await smallLoad(b, s, method, b.o.connections, b.o.loadSeconds, 2));
       b.record.set(id, s.name, r.opsPerSecond);
@@ -84,13 +89,13 @@ function listingSets(o: BenchOptions): { id: string; set: Omit<KeySet, 'suffix'>
 /** Writes the cached key sets the listings will need, before any run (and outside its time). */
 export async function prepareListings(o: BenchOptions, names: ServerName[], log: (line: string) => void): Promise<void> {
   for (const name of names) {
-    if (name === 'nginx') continue;
+    if (!speaksS3(name)) continue;
     for (const { set } of listingSets(o)) await cachedKeys(o.cacheDir, { ...set, suffix: keySuffix(name) }, log);
   }
 }
 
 export async function listings(b: Bench): Promise<void> {
-  if (b.servers.some((s) => !s.s3)) b.record.note('workload 3: nginx has no S3 listing; it is not measured there');
+  for (const s of b.servers) if (!s.s3) b.record.note(`workload 3: ${s.name} has no S3 listing; it is not measured there`);
   const sets = listingSets(b.o);
   await eachServer(
     b,
@@ -117,7 +122,7 @@ export async function listings(b: Bench): Promise<void> {
 
 export async function fairness(b: Bench): Promise<void> {
   await eachServer(b, 'workload 6', async (s) => {
-    await preloadSmall(b, s);
+    await writeKeys(s, smallKeys(b.o));
     await sleep(500);
     const alone = checked('GET', await smallLoad(b, s, 'GET', b.o.fairnessConnections, b.o.fairnessSeconds, 1));
     // Two PUT streams, each restarted as it ends, so they run for the whole measurement.

@@ -1,45 +1,58 @@
-// `make bench`: starts sluice, s3rver and nginx side by side on 127.0.0.1, runs the workloads of
-// issue 5 against each, several times, and prints (and saves as JSON and SVG) the medians, sluice's
-// ratios to the peer and the limits, and which of the issue's targets are met.
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// `make bench`: starts sluice, s3rver, nginx and the Node floor side by side on 127.0.0.1, with
+// their roots on a tmpfs the bench mounts (or on the disk: --disk), runs every workload against
+// each, round by round with the servers' order turning, and prints (and saves as JSON and SVG) the
+// medians, sluice's ratios to the others and to the limits, and which targets are met.
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { cache } from './cache';
 import { svgChart } from './chart';
 import { workers } from './cluster';
-import { BUCKET, sourceFile, type Bench } from './context';
+import { BUCKET, rotate, sourceFile, type Bench } from './context';
 import { catalogue, medians, RunRecord } from './figures';
 import { returnLent } from './keys';
 import { nodeMd5Rate, opensslMd5Rate } from './limits';
-import { readOptions, sizeLabel, type BenchOptions } from './options';
+import { mountRootsTmpfs, mountsUnder, unmountAll, unmountStale, unmountTree } from './mounts';
+import { readOptions, sizeLabel, type BenchOptions, type ServerName } from './options';
 import { rssMb, run, sleep, which } from './proc';
 import { evaluateTargets, table, targetLines, writeJson, type BenchReport } from './report';
 import { fairness, listings, prepareListings, smallObjects } from './requests';
-import { startNginx, startS3rver, startSluice, type Programs, type Server } from './servers';
+import { startFloor, startNginx, startS3rver, startSluice, stopAllServers, type Programs, type Server } from './servers';
+import { optionalTools } from './tools';
 import { bigObject, manyAtOnce, multipart } from './transfers';
 
 const REPO = resolve(__dirname, '../../..');
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
-const running = new Set<Server>();
 
-/** nginx and wrk are optional: installed on request (BENCH_INSTALL=1), otherwise the run goes on without them. */
-async function optionalTools(o: BenchOptions): Promise<{ nginx: string | undefined; wrk: string | undefined }> {
-  let nginx = which('nginx');
-  let wrk = which('wrk');
-  const missing = [nginx === undefined ? 'nginx' : '', wrk === undefined ? 'wrk' : ''].filter((s) => s !== '');
-  if (missing.length > 0 && o.install) {
-    log(`BENCH_INSTALL=1: apt-get install -y ${missing.join(' ')}`);
-    const apt = (args: string[]) => (process.getuid?.() === 0 ? run('apt-get', args) : run('sudo', ['apt-get', ...args]));
-    await apt(['update']);
-    const out = await apt(['install', '-y', ...missing]);
-    if (out.code !== 0) log(`  apt-get failed: ${out.stderr.trim().split('\n').pop() ?? ''}`);
-    nginx = which('nginx');
-    wrk = which('wrk');
-  } else if (missing.length > 0) {
-    log(`Not installed: ${missing.join(', ')}. To include ${missing.length > 1 ? 'them' : 'it'}: apt-get install -y ${missing.join(' ')}  (or: make bench BENCH_INSTALL=1)`);
+/** Where the servers' roots live this time: a tmpfs mounted by the bench, or the disk. */
+interface Roots {
+  dir: string;
+  kind: 'tmpfs' | 'disk';
+  label: string;
+}
+let roots: Roots | undefined;
+/** Set by SIGINT or SIGTERM: no further workload or run starts. */
+let stopping = false;
+
+function chooseRoots(o: BenchOptions): Roots {
+  if (o.disk) return { dir: o.outDir, kind: 'disk', label: 'roots on the disk (asked for: --disk or BENCH_DISK=1)' };
+  const tmpfs = mountRootsTmpfs(o.outDir, o.tmpfsBytes);
+  if ('dir' in tmpfs) return { dir: tmpfs.dir, kind: 'tmpfs', label: `roots on a ${sizeLabel(o.tmpfsBytes)} tmpfs mounted by the bench` };
+  return { dir: o.outDir, kind: 'disk', label: `roots on the disk, NOT a tmpfs: ${tmpfs.why}` };
+}
+
+/** Stops every server, gives back lent key sets, unmounts all the bench mounted: every exit path. */
+async function release(): Promise<void> {
+  await stopAllServers();
+  returnLent();
+  for (const problem of unmountAll()) log(`  ! ${problem}`);
+  if (roots?.kind === 'tmpfs') {
+    try {
+      rmdirSync(roots.dir);
+    } catch {
+      // still in use: the next run's clean-up removes it
+    }
   }
-  if (nginx === undefined) log('  nginx is missing: the raw-HTTP limit (sendfile GET, WebDAV PUT) is not measured in this run.');
-  if (wrk === undefined) log('  wrk is missing: the 4 KiB load comes from tools/bench/loadgen (a Node keep-alive client, slower than wrk).');
-  return { nginx, wrk };
 }
 
 function s3rverBin(): string | undefined {
@@ -50,29 +63,34 @@ function s3rverBin(): string | undefined {
   }
 }
 
-/** Run roots of runs that ended without cleaning up (killed): removed when their process is gone. */
+/**
+ * Run roots and tmpfs mount points of runs that ended without cleaning up (killed): removed when
+ * their process is gone, once nothing is mounted under them (unmountStale runs first).
+ */
 function removeStaleRunDirs(outDir: string): void {
   if (!existsSync(outDir)) return;
   for (const name of readdirSync(outDir)) {
-    const match = /^run-(\d+)-\d+$/.exec(name);
-    if (match === null || existsSync(`/proc/${match[1]}`)) continue;
+    const match = /^(?:run-(\d+)-\d+|tmpfs-(\d+))$/.exec(name);
+    const pid = match?.[1] ?? match?.[2];
+    if (pid === undefined || existsSync(`/proc/${pid}`) || mountsUnder(join(outDir, name)).length > 0) continue;
     rmSync(join(outDir, name), { recursive: true, force: true });
   }
 }
 
-async function startAll(o: BenchOptions, programs: Programs, runDir: string, record: RunRecord): Promise<Server[]> {
+/** Starts the servers in this round's order (which is also the order every workload takes them in). */
+async function startAll(o: BenchOptions, programs: Programs, runDir: string, record: RunRecord, order: ServerName[]): Promise<Server[]> {
   const servers: Server[] = [];
-  const starters: Record<string, () => Promise<Server>> = {
-    // One process, like the peers; workload 7 measures --workers.
+  const starters: Record<ServerName, () => Promise<Server>> = {
+    // One process, like the others; workload 7 measures --workers.
     sluice: () => startSluice(programs, join(runDir, 'sluice'), { nodeArgs: o.sluiceNodeArgs, workers: 1 }),
     s3rver: () => startS3rver(programs, join(runDir, 's3rver')),
     nginx: () => startNginx(programs, join(runDir, 'nginx-root'), join(runDir, 'nginx-conf')),
+    floor: () => startFloor(programs, join(runDir, 'floor')),
   };
-  for (const name of o.servers) {
+  for (const name of order) {
     if (name === 'nginx' && programs.nginx === undefined) continue;
     try {
-      const server = await (starters[name] as () => Promise<Server>)();
-      running.add(server);
+      const server = await starters[name]();
       servers.push(server);
       await server.createBucket(BUCKET);
       record.set('startup', server.name, server.startupMs);
@@ -86,23 +104,19 @@ async function startAll(o: BenchOptions, programs: Programs, runDir: string, rec
   return servers;
 }
 
-async function stopAll(): Promise<void> {
-  await Promise.all([...running].map((s) => s.stop()));
-  running.clear();
-}
-
-async function oneRun(o: BenchOptions, programs: Programs, wrk: string | undefined, files: Bench['files'], index: number): Promise<RunRecord> {
+async function oneRun(o: BenchOptions, programs: Programs, wrk: string | undefined, files: Bench['files'], index: number, rootsDir: string): Promise<RunRecord> {
   const record = new RunRecord();
-  const runDir = join(o.outDir, `run-${process.pid}-${index}`);
+  const runDir = join(rootsDir, `run-${process.pid}-${index}`);
   mkdirSync(runDir, { recursive: true });
   try {
     record.load.start = loadavg()[0];
-    log(`\n── run ${index} of ${o.runs} ── (load average ${record.load.start?.toFixed(1)} on ${cpus().length} cores)`);
+    const order = rotate(o.servers, index);
+    log(`\n── run ${index} of ${o.runs} ── (load average ${record.load.start?.toFixed(1)} on ${cpus().length} cores; order: ${order.join(', ')})`);
     record.set('md5', 'limit', nodeMd5Rate());
     record.set('md5openssl', 'limit', await opensslMd5Rate());
-    const servers = await startAll(o, programs, runDir, record);
+    const servers = await startAll(o, programs, runDir, record, order);
     for (const s of servers) log(`  ${s.name}: first answer after ${s.startupMs.toFixed(0)} ms, idle RSS ${record.get('idleRss', s.name)?.toFixed(1)} MB`);
-    const b: Bench = { o, servers, runDir, files, tools: { wrk, loadgen: join(__dirname, 'loadgen.js'), scriptDir: runDir }, record, log };
+    const b: Bench = { o, servers, round: index, runDir, files, tools: { wrk, loadgen: join(__dirname, 'loadgen.js'), scriptDir: runDir }, record, log, stopping: () => stopping };
     const workloads: [number, string, () => Promise<void>][] = [
       [1, `one ${sizeLabel(o.bigBytes)} PUT then GET`, () => bigObject(b)],
       [2, `${sizeLabel(o.smallBytes)} PUT, GET, HEAD with ${o.connections} connections`, () => smallObjects(b)],
@@ -111,8 +125,10 @@ async function oneRun(o: BenchOptions, programs: Programs, wrk: string | undefin
       [5, `CompleteMultipartUpload of ${sizeLabel(o.multipartBytes)} in ${o.multipartParts} parts`, () => multipart(b)],
       [6, 'fairness: 4 KiB GET latency alone and beside two big PUTs', () => fairness(b)],
       [7, 'sluice --workers 1 and 2', () => workers(b, programs)],
+      [8, `cache: GET of a hot set of ${o.cacheKeys} × ${sizeLabel(o.cacheBytes)}, through a cache on a slow root, without, and plain`, () => cache(b, programs)],
     ];
     for (const [n, what, fn] of workloads) {
+      if (stopping) break;
       if (!o.workloads.has(n)) continue;
       const started = Date.now();
       log(`workload ${n}: ${what}`);
@@ -126,9 +142,12 @@ async function oneRun(o: BenchOptions, programs: Programs, wrk: string | undefin
     }
   } finally {
     record.load.end = loadavg()[0];
-    await stopAll();
+    await stopAllServers();
     returnLent();
-    rmSync(runDir, { recursive: true, force: true });
+    for (const problem of unmountTree(runDir)) record.note(problem);
+    // Never recurse into a mount (a lent key set, the slow store): what is still mounted stays.
+    if (mountsUnder(runDir).length === 0) rmSync(runDir, { recursive: true, force: true });
+    else record.note(`${runDir} was left in place: something is still mounted under it`);
   }
   return record;
 }
@@ -145,18 +164,27 @@ function stamp(): string {
 }
 
 async function main(): Promise<void> {
-  const o = readOptions(REPO);
+  const o = readOptions(REPO, process.argv.slice(2));
   const startedAll = Date.now();
   if (which('curl') === undefined) throw new Error('curl is needed for the big transfers: apt-get install -y curl');
-  const { nginx, wrk } = await optionalTools(o);
-  const programs: Programs = { sluiceMain: join(REPO, 'dist/source/cli/main.js'), s3rverBin: s3rverBin(), nginx };
+  const { nginx, wrk } = await optionalTools(o, log);
+  const programs: Programs = {
+    sluiceMain: join(REPO, 'dist/source/cli/main.js'),
+    s3rverBin: s3rverBin(),
+    nginx,
+    floorMain: join(__dirname, 'node-floor.js'),
+  };
   if (programs.s3rverBin === undefined) log('s3rver is missing (npm ci installs it, a devDependency): the peer is not measured.');
   if (!existsSync(programs.sluiceMain)) throw new Error(`${programs.sluiceMain} is missing: run make build`);
   mkdirSync(o.cacheDir, { recursive: true });
+  for (const line of unmountStale(o.outDir)) log(line);
   removeStaleRunDirs(o.outDir);
+  roots = chooseRoots(o);
   const sluiceRevision = await revision();
   log(`sluice benchmark: ${o.quick ? 'quick' : 'full'}, ${o.runs} run(s), servers: ${o.servers.join(', ')}; sluice ${sluiceRevision}; ${cpus().length} cores, node ${process.version}`);
-  log('Figures are medians over the runs; a ratio is sluice ÷ the other, taken within each run. MB = 10^6 bytes.');
+  log(`Servers' roots: ${roots.label}${roots.kind === 'tmpfs' ? ` at ${roots.dir}` : ''}.`);
+  if (roots.kind === 'disk' && !o.disk) log('  (so the disk\'s writeback takes part in every figure that writes; as root, the bench mounts a tmpfs instead)');
+  log('Figures are medians over the runs (the servers take turns going first); a ratio is sluice ÷ the other, taken within each run. MB = 10^6 bytes.');
   const files = {
     big: sourceFile(o.cacheDir, o.bigBytes),
     concurrent: sourceFile(o.cacheDir, o.concurrentBytes),
@@ -167,8 +195,8 @@ async function main(): Promise<void> {
   if (setupSeconds > 10) log(`(setup: ${setupSeconds.toFixed(0)} s, not counted in the time budget of the runs)`);
   const runsStarted = Date.now();
   const records: RunRecord[] = [];
-  for (let i = 1; i <= o.runs; i++) {
-    records.push(await oneRun(o, programs, wrk, files, i));
+  for (let i = 1; i <= o.runs && !stopping; i++) {
+    records.push(await oneRun(o, programs, wrk, files, i, roots.dir));
     const elapsed = Date.now() - runsStarted;
     if (i < o.runs && o.budgetMinutes > 0 && elapsed + elapsed / i > o.budgetMinutes * 60_000) {
       const line = `stopped after ${i} of ${o.runs} runs: another would end past the ${o.budgetMinutes}-minute budget (BENCH_BUDGET_MIN; 0 lifts it)`;
@@ -178,12 +206,13 @@ async function main(): Promise<void> {
     }
   }
 
+  await release();
   const figures = medians(catalogue(o), records);
-  const notes = [...new Set(records.flatMap((r) => r.notes))];
+  const notes = [roots.kind === 'disk' ? roots.label : '', ...new Set(records.flatMap((r) => r.notes))].filter((n) => n !== '');
   const targets = evaluateTargets(figures, notes);
   const minutes = (Date.now() - startedAll) / 60_000;
   log(`\n${table(figures)}\n`);
-  log(`Targets of issue 5${o.quick ? ' (quick run: smaller objects and buckets than the targets name)' : ''}:`);
+  log(`Targets${o.quick ? ' (quick run: smaller objects and buckets than the targets name)' : ''}:`);
   log(targetLines(targets));
   const loads = records.map((r) => `${r.load.start?.toFixed(1) ?? '?'}→${r.load.end?.toFixed(1) ?? '?'}`).join(', ');
   log(`\nLoad average during the runs (start→end, ${cpus().length} cores): ${loads}; above the core count, other work shared the machine.`);
@@ -192,7 +221,7 @@ async function main(): Promise<void> {
   const report: BenchReport = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version, platform: `${process.platform} ${process.arch}` },
-    options: { ...o, workloads: [...o.workloads], runsDone: records.length },
+    options: { ...o, workloads: [...o.workloads], runsDone: records.length, roots: roots.label },
     tools: { load: wrk === undefined ? 'tools/bench/loadgen (node)' : wrk, nginx: nginx ?? 'missing', s3rver: programs.s3rverBin ?? 'missing' },
     sluiceRevision,
     figures,
@@ -204,26 +233,30 @@ async function main(): Promise<void> {
   const jsonPath = join(o.outDir, `${name}.json`);
   const svgPath = join(o.outDir, `${name}.svg`);
   writeJson(jsonPath, report);
-  const subtitle = `${o.quick ? 'quick' : 'full'} run, median of ${records.length}; sluice ${sluiceRevision}; ${cpus().length} cores (load average ${loads}), node ${process.version}; client: ${wrk === undefined ? 'node loadgen' : 'wrk'}; ${report.date}`;
-  writeFileSync(svgPath, svgChart('sluice against s3rver (peer), nginx and the machine (limits)', subtitle, figures, targets));
+  const subtitle = `${o.quick ? 'quick' : 'full'} run, median of ${records.length}; ${roots.label}; sluice ${sluiceRevision}; ${cpus().length} cores (load average ${loads}), node ${process.version}; client: ${wrk === undefined ? 'node loadgen' : 'wrk'}; ${report.date}`;
+  const svg = svgChart('sluice against s3rver (peer), nginx, the Node floor and the machine (limits)', subtitle, figures, targets);
+  writeFileSync(svgPath, svg);
   writeJson(join(o.outDir, 'latest.json'), report);
-  writeFileSync(join(o.outDir, 'latest.svg'), svgChart('sluice against s3rver (peer), nginx and the machine (limits)', subtitle, figures, targets));
+  writeFileSync(join(o.outDir, 'latest.svg'), svg);
   log(`\nSaved ${jsonPath} and ${svgPath} (also latest.json, latest.svg) in ${minutes.toFixed(1)} min.`);
 }
 
 function interrupted(signal: NodeJS.Signals): void {
-  log(`\n${signal}: stopping the servers`);
-  void stopAll().finally(() => {
-    returnLent();
-    process.exit(130);
-  });
+  if (stopping) return log(`${signal} again: still stopping the servers and unmounting`);
+  stopping = true;
+  log(`\n${signal}: stopping the servers and unmounting`);
+  void release().finally(() => process.exit(130));
 }
-process.once('SIGINT', interrupted);
-process.once('SIGTERM', interrupted);
+process.on('SIGINT', interrupted);
+process.on('SIGTERM', interrupted);
+// The last resort, synchronous: whatever ends the process, nothing it mounted stays mounted.
+process.on('exit', () => {
+  returnLent();
+  unmountAll();
+});
 
 main().catch(async (err: unknown) => {
   process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-  await stopAll();
-  returnLent();
+  await release();
   process.exit(1);
 });

@@ -1,18 +1,20 @@
 // The servers under test, each started as its own process on 127.0.0.1 with a fresh root:
-// sluice (built, access log off), s3rver (the peer) and nginx (sendfile GET, WebDAV PUT: the limit).
+// sluice (built, access log off), s3rver (the peer), nginx (sendfile GET, WebDAV PUT: the limit)
+// and the Node floor (node-floor.ts: plain node:http on files, the yardstick). Every server started
+// is known until it stops, so an interrupted run can stop them all.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { expectOk, waitForAnswer } from './http';
-import type { ServerName } from './options';
+import { speaksS3, type ServerName } from './options';
 
 export interface Server {
   name: ServerName;
   base: string;
   root: string;
   pid: number;
-  /** Speaks S3 (listings, multipart); nginx only GETs and PUTs files. */
+  /** Speaks S3 (listings, multipart); nginx and the floor only GET and PUT files. */
   s3: boolean;
   /** From spawn to the first answered request. */
   startupMs: number;
@@ -26,6 +28,15 @@ export interface Programs {
   sluiceMain: string;
   s3rverBin: string | undefined;
   nginx: string | undefined;
+  /** dist/tools/bench/node-floor.js */
+  floorMain: string;
+}
+
+/** Servers started and not yet stopped, whoever started them. */
+const live = new Set<Server>();
+
+export async function stopAllServers(): Promise<void> {
+  await Promise.all([...live].map((s) => s.stop()));
 }
 
 export function freePort(): Promise<number> {
@@ -72,55 +83,81 @@ function stopper(spawned: Spawned): () => Promise<void> {
     });
 }
 
-async function started(name: ServerName, spawned: Spawned, base: string): Promise<number> {
+/**
+ * Spawns a server on a fresh port and waits for its first answer. `args` is given the port; the
+ * bucket is made by `PUT /bucket` unless the server stores buckets otherwise (nginx: mkdir).
+ */
+async function startServer(
+  name: ServerName,
+  command: string,
+  root: string,
+  args: (port: number) => string[],
+  createBucket?: (bucket: string) => Promise<void>,
+): Promise<Server> {
+  mkdirSync(root, { recursive: true });
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const spawned = spawnServer(name, command, args(port));
+  let startupMs: number;
   try {
-    return await waitForAnswer(base, spawned.since, 30_000, spawned.gone);
+    startupMs = await waitForAnswer(base, spawned.since, 30_000, spawned.gone);
   } catch (err) {
     await stopper(spawned)();
     throw new Error(`${name}: ${(err as Error).message}`);
   }
+  const stop = stopper(spawned);
+  const server: Server = {
+    name,
+    base,
+    root,
+    pid: spawned.child.pid ?? 0,
+    s3: speaksS3(name),
+    startupMs,
+    createBucket: createBucket ?? (async (bucket) => void (await expectOk(base, 'PUT', `/${bucket}`))),
+    bucketDir: (bucket) => join(root, bucket),
+    stop: async () => {
+      await stop();
+      live.delete(server);
+    },
+  };
+  live.add(server);
+  return server;
 }
 
 export interface SluiceFlags {
   nodeArgs: string[];
   /** --workers N, when sluice has it. */
   workers?: number;
+  /** More `sluice serve` flags (the cache tier's --cache-dir and --cache-size). */
+  extra?: string[];
 }
 
-export async function startSluice(programs: Programs, root: string, flags: SluiceFlags): Promise<Server> {
-  mkdirSync(root, { recursive: true });
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const args = [...flags.nodeArgs, programs.sluiceMain, 'serve', '--root', root, '--host', '127.0.0.1', '--port', String(port), '--access-log=false'];
-  if (flags.workers !== undefined) args.push('--workers', String(flags.workers));
-  return startS3Server('sluice', args, base, root);
-}
-
-export async function startS3rver(programs: Programs, root: string): Promise<Server> {
-  if (programs.s3rverBin === undefined) throw new Error('s3rver is not installed: run npm ci (it is a devDependency)');
-  mkdirSync(root, { recursive: true });
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  // s3rver signs its continuation tokens with DES, which OpenSSL 3 keeps in the legacy provider.
-  const args = ['--openssl-legacy-provider', programs.s3rverBin, '-d', root, '-a', '127.0.0.1', '-p', String(port), '--silent', '--no-vhost-buckets'];
-  return startS3Server('s3rver', args, base, root);
-}
-
-/** Spawns a Node S3 server (sluice or s3rver) and waits for its first answer. */
-async function startS3Server(name: 'sluice' | 's3rver', args: string[], base: string, root: string): Promise<Server> {
-  const spawned = spawnServer(name, process.execPath, args);
-  const startupMs = await started(name, spawned, base);
-  return {
-    name,
-    base,
+export function startSluice(programs: Programs, root: string, flags: SluiceFlags): Promise<Server> {
+  return startServer('sluice', process.execPath, root, (port) => [
+    ...flags.nodeArgs,
+    programs.sluiceMain,
+    'serve',
+    '--root',
     root,
-    pid: spawned.child.pid ?? 0,
-    s3: true,
-    startupMs,
-    createBucket: async (bucket) => void (await expectOk(base, 'PUT', `/${bucket}`)),
-    bucketDir: (bucket) => join(root, bucket),
-    stop: stopper(spawned),
-  };
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--access-log=false',
+    ...(flags.workers === undefined ? [] : ['--workers', String(flags.workers)]),
+    ...(flags.extra ?? []),
+  ]);
+}
+
+export function startS3rver(programs: Programs, root: string): Promise<Server> {
+  const bin = programs.s3rverBin;
+  if (bin === undefined) throw new Error('s3rver is not installed: run npm ci (it is a devDependency)');
+  // s3rver signs its continuation tokens with DES, which OpenSSL 3 keeps in the legacy provider.
+  return startServer('s3rver', process.execPath, root, (port) => ['--openssl-legacy-provider', bin, '-d', root, '-a', '127.0.0.1', '-p', String(port), '--silent', '--no-vhost-buckets']);
+}
+
+export function startFloor(programs: Programs, root: string): Promise<Server> {
+  return startServer('floor', process.execPath, root, (port) => [programs.floorMain, root, String(port)]);
 }
 
 /** nginx.conf for a foreground nginx on one port: files served with sendfile, PUT and DELETE by WebDAV. */
@@ -161,25 +198,19 @@ http {
 `;
 }
 
-export async function startNginx(programs: Programs, root: string, confDir: string): Promise<Server> {
-  if (programs.nginx === undefined) throw new Error('nginx is not installed');
-  mkdirSync(root, { recursive: true });
+export function startNginx(programs: Programs, root: string, confDir: string): Promise<Server> {
+  const nginx = programs.nginx;
+  if (nginx === undefined) throw new Error('nginx is not installed');
   mkdirSync(confDir, { recursive: true });
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
   const conf = resolve(confDir, 'nginx.conf');
-  writeFileSync(conf, nginxConf(resolve(confDir), resolve(root), port));
-  const spawned = spawnServer('nginx', programs.nginx, ['-p', resolve(confDir), '-e', resolve(confDir, 'error.log'), '-c', conf]);
-  const startupMs = await started('nginx', spawned, base);
-  return {
-    name: 'nginx',
-    base,
+  return startServer(
+    'nginx',
+    nginx,
     root,
-    pid: spawned.child.pid ?? 0,
-    s3: false,
-    startupMs,
-    createBucket: async (bucket) => void mkdirSync(join(root, bucket), { recursive: true }),
-    bucketDir: (bucket) => join(root, bucket),
-    stop: stopper(spawned),
-  };
+    (port) => {
+      writeFileSync(conf, nginxConf(resolve(confDir), resolve(root), port));
+      return ['-p', resolve(confDir), '-e', resolve(confDir, 'error.log'), '-c', conf];
+    },
+    async (bucket) => void mkdirSync(join(root, bucket), { recursive: true }),
+  );
 }

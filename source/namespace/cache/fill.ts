@@ -1,0 +1,301 @@
+// Filling the cache: bytes on their way to a client (a read that missed) or to the under store
+// (a CACHE_THROUGH write) are also written to a temp file in the cache, at the client's pace,
+// and become a copy only once whole. A read fill announces itself in `fills/`, so that other
+// reads of the same version, in this process or another on the host, follow the temp file as it
+// grows instead of reading the under store again; if the fill stops short, they read the rest
+// from the under store themselves.
+import { open, readFile, readdir, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { isCode } from '../../errors';
+import { FILE_IO_BYTES } from '../../streams/buffer-sizes';
+import type { BucketName, ObjectKey } from '../names';
+import type { VersionStamp } from '../store';
+import { HOST, isAlive, tempName } from '../tmp';
+import type { CopyRecord, CopyStore } from './copies';
+import { keyHash } from './copies';
+import type { Ledger, Reservation } from './ledger';
+import type { FileLocks } from './lock';
+
+/** What a fill needs of the cache. */
+export interface FillParts {
+  tmp: string;
+  fills: string;
+  ledger: Ledger;
+  copies: CopyStore;
+  locks: FileLocks;
+}
+
+/** What becomes of the bytes once whole: the copy's record but for its data file. */
+export type CopyDetails = Omit<CopyRecord, 'v' | 'data' | 'bucket' | 'key'>;
+
+/** Unknown lengths are reserved this much at a time. */
+const RESERVE_STEP = 8 * 1024 * 1024;
+
+/** A temp file in the cache being filled with an object's bytes. */
+export class FillSink {
+  private written = 0;
+  private state: 'open' | 'finishing' | 'done' = 'open';
+
+  private constructor(
+    private readonly parts: FillParts,
+    readonly bucket: BucketName,
+    readonly key: ObjectKey,
+    private readonly handle: FileHandle,
+    readonly temp: string,
+    private readonly reservation: Reservation,
+    private readonly expected: number | undefined,
+    /** The announcement of a read fill, removed when it ends. */
+    private readonly announcement: string | undefined,
+  ) {}
+
+  /**
+   * Starts filling `size` bytes (or an unknown length, reserved as it grows). Undefined when the
+   * cache cannot take them; 'busy' (with `announce`) when another read is filling this key now.
+   */
+  static async start(
+    parts: FillParts,
+    bucket: BucketName,
+    key: ObjectKey,
+    size: number | undefined,
+    announce?: VersionStamp,
+  ): Promise<FillSink | 'busy' | undefined> {
+    const temp = join(parts.tmp, tempName());
+    let handle: FileHandle;
+    try {
+      handle = await open(temp, 'wx', 0o644);
+    } catch {
+      return undefined; // the cache disk failed: the bytes go their way uncached
+    }
+    const drop = async (): Promise<void> => {
+      await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+    };
+    // Announced once the temp file exists (a follower opens it at once), and before space is
+    // taken, so that concurrent readers of one object do not each hold its size.
+    const announcement = announce ? join(parts.fills, keyHash(bucket, key)) : undefined;
+    const info = { host: HOST, pid: process.pid, temp, origin: announce! };
+    if (announcement && !(await claimFill(announcement, info).catch(() => false))) {
+      await drop();
+      return 'busy';
+    }
+    let reservation: Reservation;
+    try {
+      reservation = await parts.ledger.reserve(size ?? Math.min(RESERVE_STEP, parts.ledger.capacity));
+    } catch {
+      await drop();
+      if (announcement) await unlink(announcement).catch(() => undefined);
+      return undefined; // no room: the bytes go their way uncached
+    }
+    return new FillSink(parts, bucket, key, handle, temp, reservation, size, announcement);
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.state !== 'open') throw new Error('The fill has ended.');
+    const after = this.written + chunk.length;
+    if (after > this.reservation.bytes) {
+      if (this.expected !== undefined) throw new Error('More bytes than the fill expected.');
+      await this.reservation.grow(Math.max(RESERVE_STEP, after - this.reservation.bytes));
+    }
+    for (let done = 0; done < chunk.length; ) {
+      const { bytesWritten } = await this.handle.write(chunk, done, chunk.length - done, this.written + done);
+      done += bytesWritten;
+    }
+    this.written = after;
+  }
+
+  /**
+   * Makes the bytes a copy, if they are all there; otherwise (or on any failure) drops them.
+   * `locked`: the caller holds the key's lock already.
+   */
+  async finish(details: CopyDetails, locked = false): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'finishing';
+    try {
+      await this.handle.close();
+      if (this.written !== details.origin.size || (this.expected !== undefined && this.written !== this.expected)) {
+        throw new Error('The fill is not whole.');
+      }
+      const stats = await this.statTemp();
+      const release = locked ? undefined : await this.parts.locks.acquire(`key.${keyHash(this.bucket, this.key)}`);
+      try {
+        await this.parts.ledger.commit(this.reservation, this.written);
+        const record: CopyRecord = { v: 1, bucket: this.bucket, key: this.key, data: stats, ...details };
+        const replaced = await this.parts.copies.place(this.temp, record).catch(async (e: unknown) => {
+          await this.parts.ledger.forget(this.written);
+          throw e;
+        });
+        await this.parts.ledger.forget(replaced);
+      } finally {
+        await release?.();
+      }
+      this.state = 'done';
+    } catch {
+      this.state = 'open'; // let abort clean up
+      await this.abort();
+    } finally {
+      if (this.announcement) await unlink(this.announcement).catch(() => undefined);
+    }
+  }
+
+  /** Drops what was written; nothing of it stays in the cache. */
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'done';
+    await this.handle.close().catch(() => undefined);
+    await unlink(this.temp).catch(() => undefined);
+    await this.reservation.release();
+    if (this.announcement) await unlink(this.announcement).catch(() => undefined);
+  }
+
+  private async statTemp(): Promise<{ ino: string; size: number }> {
+    const stats = await stat(this.temp, { bigint: true });
+    return { ino: String(stats.ino), size: Number(stats.size) };
+  }
+}
+
+/**
+ * Passes bytes on unchanged and writes them to a fill on the way, waiting for each write (the
+ * cache disk paces the flow too). A failing cache never fails the bytes' own way: the fill is
+ * dropped and they go on. `details` makes the copy once all passed (a read fill); without it the
+ * caller finishes the sink itself (a write, whose version is known only once it is placed).
+ */
+export class CacheTee extends Transform {
+  constructor(
+    private sink: FillSink | undefined,
+    private readonly details?: CopyDetails,
+  ) {
+    super({ highWaterMark: FILE_IO_BYTES });
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const sink = this.sink;
+    if (!sink) {
+      callback(null, chunk);
+      return;
+    }
+    sink.write(chunk).then(
+      () => callback(null, chunk),
+      () => {
+        this.sink = undefined;
+        void sink.abort();
+        callback(null, chunk);
+      },
+    );
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.sink && this.details) void this.sink.finish(this.details);
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Ended early (the client hung up, the source failed): no partial copy.
+    if (error || !this.writableFinished) void this.sink?.abort();
+    callback(error);
+  }
+}
+
+interface FillInfo {
+  host: string;
+  pid: number;
+  temp: string;
+  origin: VersionStamp;
+}
+
+/** Announces a read fill; false if a live one of this key is announced already. */
+async function claimFill(path: string, info: FillInfo): Promise<boolean> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await writeFile(path, JSON.stringify(info), { flag: 'wx' });
+      return true;
+    } catch (e) {
+      if (!isCode(e, 'EEXIST')) throw e;
+    }
+    const current = await readFillInfo(path);
+    if (current && isLiveFill(current)) return false;
+    await unlink(path).catch(() => undefined); // its filler died: a stale announcement
+  }
+  return false;
+}
+
+async function readFillInfo(path: string): Promise<FillInfo | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as FillInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+function isLiveFill(info: FillInfo): boolean {
+  return info.host !== HOST || isAlive(info.pid);
+}
+
+/** Removes announcements of fills whose process died. */
+export async function sweepStaleFills(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const info = await readFillInfo(join(dir, name));
+    if (!info || !isLiveFill(info)) await unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
+/** The read fill announced for this version of the key, if one is running. */
+export async function runningFill(parts: FillParts, bucket: BucketName, key: ObjectKey, origin: VersionStamp): Promise<string | undefined> {
+  const info = await readFillInfo(join(parts.fills, keyHash(bucket, key)));
+  if (!info || !isLiveFill(info)) return undefined;
+  const same = info.origin.ino === origin.ino && info.origin.size === origin.size && info.origin.mtimeNs === origin.mtimeNs;
+  return same ? info.temp : undefined;
+}
+
+/**
+ * The bytes of a fill in progress, read from its temp file as it grows. If the fill ends short
+ * of `size` (its client hung up, its process died), the rest comes from `rest(offset)`.
+ */
+export function followFill(
+  parts: FillParts,
+  bucket: BucketName,
+  key: ObjectKey,
+  temp: string,
+  size: number,
+  rest: (offset: number) => Readable,
+): Readable {
+  const announcement = join(parts.fills, keyHash(bucket, key));
+  async function* bytes(): AsyncGenerator<Buffer> {
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(temp, 'r');
+    } catch {
+      yield* rest(0); // ended before we came: read it all ourselves
+      return;
+    }
+    let offset = 0;
+    try {
+      for (let idle = 0; offset < size; ) {
+        const buffer = Buffer.allocUnsafe(Math.min(FILE_IO_BYTES, size - offset));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+        if (bytesRead > 0) {
+          offset += bytesRead;
+          idle = 0;
+          yield buffer.subarray(0, bytesRead);
+          continue;
+        }
+        const info = await readFillInfo(announcement);
+        if (!info || info.temp !== temp || !isLiveFill(info)) {
+          // Ended: whole (then the next read gets the rest) or short of the size.
+          const { bytesRead: more } = await handle.read(buffer, 0, buffer.length, offset);
+          if (more > 0) {
+            offset += more;
+            yield buffer.subarray(0, more);
+            continue;
+          }
+          yield* rest(offset);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(20, ++idle)));
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+  return Readable.from(bytes(), { objectMode: false });
+}

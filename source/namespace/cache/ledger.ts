@@ -1,0 +1,187 @@
+// The cache's capacity, shared by every process on one cache dir. The ledger file holds the bytes
+// of complete entries; writes in flight hold reservations, one empty file each whose name carries
+// its size and its process (a dead process's reservations count no more). Space is taken under
+// the ledger lock and counted before an entry is renamed into place, so a crash can only make
+// the ledger count too much (until the next recovery), never too little: the cache never holds
+// more than its size. When a reservation does not fit, least-recently-used copies are evicted.
+import { readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { S3Error } from '../../errors';
+import { HOST, isAlive, uniqueSuffix } from '../tmp';
+import type { FileLocks } from './lock';
+
+/** What eviction can free: least-recently-used copies, never cache-only objects. */
+export interface Evictable {
+  path: string;
+  size: number;
+  /** Last use, in milliseconds. */
+  usedMs: number;
+  /** Removes it if nobody is using it right now; true when it went. */
+  remove(): Promise<boolean>;
+}
+
+export interface LedgerOptions {
+  /** The folder of the ledger file and the reservations. */
+  dir: string;
+  capacity: number;
+  locks: FileLocks;
+  /** The copies that could go, in any order. */
+  evictable: () => Promise<Evictable[]>;
+}
+
+/** Space held for a write in flight; commit it (the entry is placed) or release it. */
+export class Reservation {
+  bytes = 0;
+  readonly files: string[] = [];
+  constructor(private readonly ledger: Ledger) {}
+
+  /** Holds `bytes` more (InsufficientStorage when they cannot be made to fit). */
+  grow(bytes: number): Promise<void> {
+    return this.ledger.extend(this, bytes);
+  }
+
+  release(): Promise<void> {
+    return this.ledger.release(this);
+  }
+}
+
+const LOCK = 'ledger.lock';
+/** Eviction frees down to this share of the capacity, so that it runs rarely rather than on every write. */
+const LOW_WATER = 0.9;
+
+export class Ledger {
+  private readonly reservationsDir: string;
+  private readonly file: string;
+
+  constructor(private readonly options: LedgerOptions) {
+    this.reservationsDir = join(options.dir, 'reservations');
+    this.file = join(options.dir, 'ledger.json');
+  }
+
+  get capacity(): number {
+    return this.options.capacity;
+  }
+
+  async reserve(bytes: number): Promise<Reservation> {
+    const reservation = new Reservation(this);
+    await this.extend(reservation, bytes);
+    return reservation;
+  }
+
+  /** Adds `bytes` to a reservation if they fit, evicting copies if they must. */
+  async extend(reservation: Reservation, bytes: number): Promise<void> {
+    if (bytes > this.options.capacity) throw noRoom(bytes, this.options.capacity);
+    await this.locked(async () => {
+      const used = await this.readUsed();
+      const reserved = await this.liveReservations();
+      if (used + reserved + bytes > this.options.capacity) {
+        const freed = await this.evict(used + reserved + bytes - Math.floor(this.options.capacity * LOW_WATER));
+        await this.writeUsed(used - freed);
+        if (used - freed + reserved + bytes > this.options.capacity) throw noRoom(bytes, this.options.capacity);
+      }
+      const file = join(this.reservationsDir, `${HOST}.${process.pid}.${uniqueSuffix()}.${bytes}`);
+      await writeFile(file, '');
+      reservation.files.push(file);
+      reservation.bytes += bytes;
+    });
+  }
+
+  /** The entry of `bytes` is about to be placed: its space becomes used, the reservation ends. */
+  async commit(reservation: Reservation, bytes: number): Promise<void> {
+    await this.locked(async () => {
+      await this.writeUsed((await this.readUsed()) + bytes);
+      await this.dropFiles(reservation);
+    });
+  }
+
+  async release(reservation: Reservation): Promise<void> {
+    await this.dropFiles(reservation);
+  }
+
+  /** An entry of `bytes` was removed (deleted, replaced, found stale). */
+  async forget(bytes: number): Promise<void> {
+    if (bytes <= 0) return;
+    await this.locked(async () => this.writeUsed(Math.max(0, (await this.readUsed()) - bytes)));
+  }
+
+  /** Sets the used bytes to what is really there (after a crash, with no other process running). */
+  async reconcile(actualUsed: number): Promise<void> {
+    await this.locked(async () => {
+      await this.writeUsed(actualUsed);
+      await this.sweepDeadReservations();
+      const over = actualUsed - this.options.capacity;
+      if (over > 0) await this.writeUsed(actualUsed - (await this.evict(over)));
+    });
+  }
+
+  /** Bytes used by complete entries and held by writes in flight. */
+  async usage(): Promise<{ used: number; reserved: number; capacity: number }> {
+    const [used, reserved] = await Promise.all([this.readUsed(), this.liveReservations()]);
+    return { used, reserved, capacity: this.options.capacity };
+  }
+
+  private async locked<T>(work: () => Promise<T>): Promise<T> {
+    const release = await this.options.locks.acquire(LOCK);
+    try {
+      return await work();
+    } finally {
+      await release();
+    }
+  }
+
+  /** Removes least-recently-used copies until `bytes` are freed (or none is left); returns what went. */
+  private async evict(bytes: number): Promise<number> {
+    const candidates = (await this.options.evictable()).sort((a, b) => a.usedMs - b.usedMs);
+    let freed = 0;
+    for (const candidate of candidates) {
+      if (freed >= bytes) break;
+      if (await candidate.remove()) freed += candidate.size;
+    }
+    return freed;
+  }
+
+  private async readUsed(): Promise<number> {
+    try {
+      const used = (JSON.parse(await readFile(this.file, 'utf8')) as { used?: unknown }).used;
+      return typeof used === 'number' && used >= 0 ? used : 0;
+    } catch {
+      return 0; // a new cache (recovery counts what a torn ledger lost)
+    }
+  }
+
+  private async writeUsed(used: number): Promise<void> {
+    const temp = `${this.file}.${uniqueSuffix()}`;
+    await writeFile(temp, JSON.stringify({ used }));
+    await rename(temp, this.file);
+  }
+
+  private async liveReservations(): Promise<number> {
+    let total = 0;
+    for (const name of await readdir(this.reservationsDir)) {
+      const [host, pid, , bytes] = name.split('.');
+      if (host === HOST && !isAlive(Number(pid))) continue;
+      total += Number(bytes) || 0;
+    }
+    return total;
+  }
+
+  private async sweepDeadReservations(): Promise<void> {
+    for (const name of await readdir(this.reservationsDir)) {
+      const [host, pid] = name.split('.');
+      if (host === HOST && !isAlive(Number(pid))) await unlink(join(this.reservationsDir, name)).catch(() => undefined);
+    }
+  }
+
+  private async dropFiles(reservation: Reservation): Promise<void> {
+    const files = reservation.files.splice(0);
+    reservation.bytes = 0;
+    await Promise.all(files.map((f) => unlink(f).catch(() => undefined)));
+  }
+}
+
+function noRoom(bytes: number, capacity: number): S3Error {
+  return new S3Error(
+    'InsufficientStorage',
+    `The cache cannot hold ${bytes} more bytes: its ${capacity} bytes are taken by objects not yet in the under store.`,
+  );
+}
