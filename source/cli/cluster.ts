@@ -67,8 +67,9 @@ export async function runPrimary(config: Config, announce: Announce, reload: () 
     void janitor.stop();
     adminServer?.close();
     for (const worker of workers()) {
-      if (worker.isConnected()) worker.send({ sluice: 'stop', reason } satisfies ToWorker);
-      else worker.process.kill('SIGTERM');
+      const bySignal = (): void => void worker.process.kill('SIGTERM');
+      if (worker.isConnected()) worker.send({ sluice: 'stop', reason } satisfies ToWorker, (error: Error | null) => error && bySignal());
+      else bySignal();
     }
     const exit = (): void => {
       log.info('stopped');
@@ -91,7 +92,7 @@ export async function runPrimary(config: Config, announce: Announce, reload: () 
     } else if (message.sluice === 'cluster-metrics') {
       const id = message.id;
       void clusterSnapshot().then((snapshot) => {
-        if (worker.isConnected()) worker.send({ sluice: 'cluster-metrics', id, snapshot } satisfies ToWorker);
+        if (worker.isConnected()) worker.send({ sluice: 'cluster-metrics', id, snapshot } satisfies ToWorker, () => undefined);
       });
     } else if (message.sluice === 'fatal') {
       // One worker cannot start (port taken, certificate unreadable): another would fail alike.
@@ -136,7 +137,8 @@ export async function runPrimary(config: Config, announce: Announce, reload: () 
   // (measured: 4 KiB GETs with two workers, 3,077/s with 4 threads each, 3,583/s with 2).
   // With a cache tier, main.ts set a larger pool, for the under store's slow calls: kept per worker.
   const env = { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(Math.max(2, Math.ceil(4 / config.workers))) };
-  const fork = (): void => void cluster.fork(env);
+  // A worker's channel can break as it dies (EPIPE on a send): that is its exit's business, not a crash here.
+  const fork = (): void => void cluster.fork(env).on('error', () => undefined);
   for (let i = 0; i < config.workers; i++) fork();
   // SIGHUP: the log level here, and the workers re-read theirs and the credentials. Only to
   // workers that are up: one still starting reads the files anyway.
