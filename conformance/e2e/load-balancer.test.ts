@@ -389,3 +389,18 @@ print(json.dumps({'md5s': md5s, 'meta': meta, 'keys': listed, 'presigned': url})
   const both = backends.map((b) => sluiceLines(b).length);
   t.ok(both.every((n) => n > 3), `both processes verified signatures (${both.join(' and ')} requests)`);
 });
+
+t.test('an error answered before the body is read reaches the client through nginx, not a 502', needsNginx(), async (t) => {
+  const { lb } = await startCluster(t);
+  const file = join(tempDir('sluice-lb-body-'), 'body');
+  t.teardown(() => rmSync(join(file, '..'), { recursive: true, force: true }));
+  writeFileSync(file, patternBytes(20 * MiB, 2));
+  // sluice refuses at once (NoSuchBucket) and drops the rest of the body before it closes; closing
+  // with unread bytes would reset the connection under nginx, which still streams the body.
+  const statuses: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    const args = ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'PUT', '-H', 'Expect:', '-H', `Authorization: ${simpleAuth()}`];
+    statuses.push((await run('curl', [...args, '--data-binary', `@${file}`, `${lb.url}/nosuchbucket/key`])).stdout);
+  }
+  t.same(statuses, Array(12).fill('404'), '20 MiB PUTs to a missing bucket: each one a 404');
+});

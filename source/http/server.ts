@@ -326,12 +326,42 @@ function fail(err: unknown, req: IncomingMessage, res: ServerResponse, resource:
     res.destroy();
     return;
   }
-  // Stop reading a body we will not use; the connection closes after the error is sent.
-  if (!req.complete) res.setHeader('Connection', 'close');
   for (const name of res.getHeaderNames()) {
     if (!['x-amz-request-id', 'x-amz-id-2', 'server', 'connection'].includes(name)) res.removeHeader(name);
   }
+  // A body still arriving is drained; one that stalled or was cut short is not waited for.
+  if (!req.complete) {
+    if (error.code === 'RequestTimeout' || error.code === 'IncompleteBody') res.setHeader('Connection', 'close');
+    else linger(req, res);
+  }
   sendError(res, error, resource, requestId, method !== 'HEAD');
+}
+
+/** How long the rest of a refused body is read and dropped before its connection is closed. */
+const LINGER_MS = 5_000;
+
+/**
+ * A lingering close, as nginx does it: the rest of a body that will not be used is read and dropped
+ * for a moment. Closing a socket with unread bytes makes the kernel reset the connection, and a
+ * client (or a proxy still sending the body) then sees a reset instead of the error answered. A body
+ * that ends within the moment leaves the connection usable; one that does not is cut off then.
+ */
+function linger(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('Connection', 'close');
+  req.unpipe();
+  req.resume();
+  const socket = req.socket;
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  req.once('end', () => clearTimeout(timer));
+  socket.once('close', () => clearTimeout(timer));
+  // Node destroys a `Connection: close` socket as soon as the answer is written: hold the close
+  // until the body is in (or the moment is over), then end it.
+  const destroySoon = socket.destroySoon.bind(socket);
+  socket.destroySoon = () => {
+    if (req.complete) destroySoon();
+    else req.once('end', destroySoon);
+  };
 }
 
 function isClientGone(err: unknown): boolean {

@@ -19,7 +19,6 @@ import { UploadStore } from './uploads';
 export { partsContent, type FileFiller } from './assembly';
 export type { BucketInfo } from './buckets';
 export { KeyWalker, compareKeys, type WalkEntry } from './listing';
-export type { CacheCounters } from './cache/tiers';
 export type { ContentHeaders, ObjectAttributes, Persistence, Tag } from './metadata';
 export * from './names';
 export { attributesOf, type ObjectInfo } from './object-info';

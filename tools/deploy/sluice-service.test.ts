@@ -63,6 +63,7 @@ t.test('the unit runs the built CLI as a dedicated user inside a sandbox', async
   t.equal(setting('ReadWritePaths'), environment.SLUICE_ROOT, 'the root it serves is the one place it may write');
   t.equal(setting('RequiresMountsFor'), environment.SLUICE_ROOT, 'and the mount it waits for');
   t.equal(setting('MemoryDenyWriteExecute'), undefined, 'no MemoryDenyWriteExecute, which V8 cannot run under');
+  t.ok(Number(setting('TimeoutStopSec')) > 30, 'systemd waits longer than sluice drains (--shutdown-timeout 30sec) before it kills');
 });
 
 t.test("the unit's settings start a sluice that ExecReload reloads and KillSignal stops cleanly", async (t) => {
@@ -73,7 +74,8 @@ t.test("the unit's settings start a sluice that ExecReload reloads and KillSigna
   // What ships, but for the paths and port of this machine; one process, so SIGHUP lands on it.
   const root = join(dir, 'root');
   const env = { ...environment, SLUICE_ROOT: root, SLUICE_PORT: String(await freePort()), SLUICE_CREDENTIALS: credentials, SLUICE_WORKERS: '1' };
-  t.same(Object.keys(environment).sort(), ['SLUICE_AUTH', 'SLUICE_CREDENTIALS', 'SLUICE_HOST', 'SLUICE_PORT', 'SLUICE_ROOT'], 'the settings the unit gives');
+  const given = ['SLUICE_AUTH', 'SLUICE_CREDENTIALS', 'SLUICE_HOST', 'SLUICE_PORT', 'SLUICE_ROOT', 'SLUICE_WORKERS'];
+  t.same(Object.keys(environment).sort(), given, 'the settings the unit gives');
   const server = await startSluice({ bare: true, env, args: execStart.slice(execStart.indexOf('serve') + 1) });
   t.teardown(() => server.stop());
   t.match(server.output(), `serving ${root} on http://${environment.SLUICE_HOST}:`, 'SLUICE_ROOT and SLUICE_HOST are read');

@@ -12,6 +12,7 @@
 import { PassThrough, Transform, Writable, type TransformCallback } from 'node:stream';
 import type { DeleteType, WriteType } from '../../config/config';
 import { S3Error, preconditionFailed } from '../../errors';
+import { counter, gauge } from '../../metrics';
 import { FILE_IO_BYTES } from '../../streams/buffer-sizes';
 import { pump } from '../../streams/pump';
 import { FileBody } from '../file-body';
@@ -50,13 +51,10 @@ export interface TierOptions {
   onPersistFailure?: (job: PersistJob, error: unknown) => void;
 }
 
-/** What the cache did, for metrics. */
-export interface CacheCounters {
-  hits: number;
-  misses: number;
-  fills: number;
-  persisted: number;
-}
+const hits = counter('sluice_cache_hits_total', 'Reads served from a copy in the cache');
+const misses = counter('sluice_cache_misses_total', 'Reads of the under store that found no valid copy');
+const fills = counter('sluice_cache_fills_total', 'Copies filled into the cache (by a read, in the background, by a CACHE_THROUGH write)');
+const persists = counter('sluice_cache_persisted_total', 'ASYNC_THROUGH objects persisted to the under store');
 
 /** Whole-object fills started in the background after ranged misses, at most, per process. */
 const BACKGROUND_FILLS = 2;
@@ -73,7 +71,6 @@ function persisted(attributes: ObjectAttributes): ObjectAttributes {
 
 export class TieredStore implements ObjectStore {
   readonly persistQueue: PersistQueue;
-  readonly counters: CacheCounters = { hits: 0, misses: 0, fills: 0, persisted: 0 };
   private backgroundFills = 0;
 
   constructor(
@@ -81,6 +78,20 @@ export class TieredStore implements ObjectStore {
     readonly disk: CacheDisk,
     private readonly options: TierOptions,
   ) {
+    // The ledger and the queue are on the shared cache disk: any process can tell them, none sums them.
+    gauge('sluice_cache_used_bytes', 'Bytes held by the cache (complete copies and cache-only objects)', {
+      merge: 'local',
+      collect: async () => (await disk.ledger.usage()).used,
+    });
+    gauge('sluice_cache_reserved_bytes', 'Bytes held for writes and fills in progress', {
+      merge: 'local',
+      collect: async () => (await disk.ledger.usage()).reserved,
+    });
+    gauge('sluice_cache_capacity_bytes', 'Bytes the cache may hold at most', { merge: 'local', collect: () => disk.ledger.capacity });
+    gauge('sluice_cache_persist_queue', 'ASYNC_THROUGH objects waiting to be persisted', {
+      merge: 'local',
+      collect: () => this.persistQueue.pending(),
+    });
     this.persistQueue = new PersistQueue({
       dir: disk.persistDir,
       work: (job) => this.persist(job),
@@ -126,7 +137,7 @@ export class TieredStore implements ObjectStore {
     if (copy) {
       const record = version && sameBytes(copy.record.origin, version) ? await this.current(copy, version) : undefined;
       if (record) {
-        this.counters.hits++;
+        hits.inc();
         return { info: describeCopy(key, copy, record), body: new FileBody(copy.handle) };
       }
       await copy.handle.close();
@@ -134,7 +145,7 @@ export class TieredStore implements ObjectStore {
     }
     const opened = await this.under.open(bucket, key);
     if (!opened.body) return opened;
-    this.counters.misses++;
+    misses.inc();
     return { info: opened.info, body: new CachingBody(this, bucket, key, opened.info, opened.body) };
   }
 
@@ -376,7 +387,7 @@ export class TieredStore implements ObjectStore {
       const sinkhole = new Writable({ write: (_chunk, _encoding, callback) => callback() });
       await pump(body.stream(0, info.size), new CacheTee(sink), sinkhole);
       await sink.finish(copyDetails(info, origin));
-      this.counters.fills++;
+      fills.inc();
     } catch {
       await sink.abort();
     } finally {
@@ -420,7 +431,7 @@ export class TieredStore implements ObjectStore {
       // In the under store: the cache-only version becomes its copy, evictable like any other.
       const origin = await this.under.version(bucket, key);
       if (origin && sameBytes(origin, stampOf(info.stats))) await this.adopt(bucket, key, job, origin, info);
-      this.counters.persisted++;
+      persists.inc();
     } catch (e) {
       if (e !== SUPERSEDED) throw e;
     } finally {
@@ -480,7 +491,7 @@ class CachingBody implements ObjectBody {
       const sink = await FillSink.start(disk, this.bucket, this.key, length, origin);
       if (sink === 'busy') continue; // another read began its fill just now: follow it
       if (!sink) break;
-      this.tiers.counters.fills++;
+      fills.inc();
       return pump(this.body.stream(0, length), new CacheTee(sink, copyDetails(this.info, origin)), out);
     }
     return this.body.sendRange(start, length, out);
