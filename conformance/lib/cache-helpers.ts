@@ -38,9 +38,9 @@ export async function startCached(
   return { ...server, cacheDir, stop };
 }
 
-/** Where the cache keeps its copy of a key (a hash of bucket and key, see namespace/cache/copies.ts). */
+/** Where the cache keeps its copy of a key (a hash of its path below ROOT, see namespace/cache/copies.ts). */
 export function copyPath(cacheDir: string, bucket: string, key: string): string {
-  const hash = createHash('sha256').update(`${bucket}\0${key}`).digest('hex').slice(0, 40);
+  const hash = createHash('sha256').update(`${bucket.split(':').join('/')}/${key}`).digest('hex').slice(0, 40);
   return join(cacheDir, 'copies', hash.slice(0, 2), hash);
 }
 

@@ -3,7 +3,6 @@
 // requests in flight get --shutdown-timeout to finish, the rest are aborted (their writes leave
 // nothing behind), then it exits 0. A worker whose primary is gone stops at once the same way.
 import { readFileSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { SigV4Authenticator, SimpleAuthenticator } from '../auth/authenticator';
 import type { Config } from '../config/config';
@@ -16,7 +15,7 @@ import { s3Handler } from '../s3/dispatch';
 import { shareHashThreads } from '../streams/hash-pool';
 import { startJanitor } from './maintenance';
 import { countOpenUploads, metricsSource, readiness } from './ops';
-import { StartupError, listen, readOptionFile } from './startup';
+import { listen, readOptionFile } from './startup';
 
 export interface Running {
   service: HttpService;
@@ -50,19 +49,8 @@ export async function openNamespace(config: Config): Promise<Namespace> {
     completePoolSize: config.multipart.completePoolSize,
     writeType: config.writeType,
     deleteType: config.deleteType,
-    cache: config.cache ? { dir: config.cache.dir, capacity: await cacheCapacity(config.cache) } : undefined,
+    cache: config.cache ? { dir: config.cache.dir, capacity: config.cache.sizeBytes } : undefined,
   });
-}
-
-/** The cache's size: as configured, or 80% of the space free on its disk now (main.ts checked the folder). */
-async function cacheCapacity(cache: NonNullable<Config['cache']>): Promise<number> {
-  if (cache.sizeBytes !== undefined) return cache.sizeBytes;
-  try {
-    const fs = await statfs(cache.dir);
-    return Math.floor(fs.bavail * fs.bsize * 0.8);
-  } catch (e) {
-    throw new StartupError(`--cache-dir ${cache.dir}: its free space cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
 }
 
 /** Opens ROOT and listens. */

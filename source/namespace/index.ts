@@ -41,8 +41,8 @@ export interface NamespaceOptions {
   /** Which tiers a write reaches, and a delete. Without a cache, THROUGH and CACHE_THROUGH write ROOT. */
   writeType: WriteType;
   deleteType: DeleteType;
-  /** The cache tier on a local disk: its folder and the bytes it may hold. */
-  cache?: { dir: string; capacity: number } | undefined;
+  /** The cache tier on a local disk: its folder and the bytes it may hold (undefined: see CacheDisk). */
+  cache?: { dir: string; capacity: number | undefined } | undefined;
 }
 
 export class Namespace {
@@ -74,10 +74,17 @@ export class Namespace {
 
   /** Starts what runs in the background (the persist queue); returns what stops it. */
   startBackground(): () => Promise<void> {
-    const stopPersisting = this.tiers?.persistQueue.start();
+    const tiers = this.tiers;
+    const stopPersisting = tiers?.persistQueue.start();
+    // Cache-only objects whose persist was never queued (a crash came between): now and then.
+    const requeue = (): void => void tiers?.requeueOrphans().catch(() => undefined);
+    requeue();
+    const timer = tiers ? setInterval(requeue, 60_000) : undefined;
+    timer?.unref();
     return async () => {
+      clearInterval(timer);
       stopPersisting?.();
-      await this.tiers?.disk.close();
+      await tiers?.disk.close();
     };
   }
 

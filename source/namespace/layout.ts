@@ -1,8 +1,11 @@
 // Where things live under ROOT: buckets are top-level directories, internal state is in .sluice/.
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { mkdir, realpath, stat, statfs } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 
 export const INTERNAL_DIR = '.sluice';
+
+/** statfs(2)'s f_type of an NFS mount. */
+const NFS_SUPER_MAGIC = 0x6969;
 
 export class Layout {
   readonly root: string;
@@ -15,6 +18,11 @@ export class Layout {
   readonly retire: string;
   /** Device of the tmp folder: a bucket on another device gets its temp files beside the target. */
   tmpDevice = 0;
+  /**
+   * ROOT is on NFS, whose clients answer `stat` from an attribute cache (up to acregmax, a minute)
+   * and revalidate only on `open` (close-to-open consistency): what must be fresh opens the file.
+   */
+  attributesCached = false;
 
   private constructor(root: string) {
     this.root = root;
@@ -35,6 +43,7 @@ export class Layout {
       Array.from({ length: 256 }, (_, i) => mkdir(join(layout.meta, i.toString(16).padStart(2, '0')), { recursive: true })),
     );
     layout.tmpDevice = (await stat(layout.tmp)).dev;
+    layout.attributesCached = (await statfs(layout.root).catch(() => undefined))?.type === NFS_SUPER_MAGIC;
     return layout;
   }
 

@@ -20,6 +20,16 @@ import type { KeyCursor, ObjectStore, OpenedObject, VersionStamp, WriteCondition
 import { syncDirectory } from './sync';
 import { HIDDEN_TEMP_PREFIX, tempName } from './tmp';
 
+/** The attributes of the file at `path` as an open revalidates them (NFS's close-to-open). */
+async function statByOpen(path: string): Promise<BigIntStats> {
+  const handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    return await handle.stat({ bigint: true });
+  } finally {
+    await handle.close();
+  }
+}
+
 /** A key that resolves (through a link) outside ROOT or into its internal folder. */
 const outsideTree = (key: ObjectKey): S3Error => accessDenied('The key resolves outside the served tree.', { key });
 
@@ -328,8 +338,16 @@ export class PosixStore implements ObjectStore {
   /** The identity of the version now at the key, without reading its record; undefined if there is none. */
   async version(bucket: BucketName, key: ObjectKey): Promise<VersionStamp | undefined> {
     if (isFolderKey(key)) return undefined;
-    const stats = await stat(this.pathOf(this.buckets.directoryOf(bucket), key), { bigint: true }).catch(() => undefined);
-    if (!stats?.isFile()) return undefined;
+    const path = this.pathOf(this.buckets.directoryOf(bucket), key);
+    let stats: BigIntStats;
+    try {
+      stats = this.layout.attributesCached ? await statByOpen(path) : await stat(path, { bigint: true });
+    } catch (e) {
+      // Absent is absent; anything else (EIO, ESTALE) says nothing of the version, and is told.
+      if (isCode(e, 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP', 'EISDIR')) return undefined;
+      throw e;
+    }
+    if (!stats.isFile()) return undefined;
     return { ino: String(stats.ino), size: Number(stats.size), mtimeNs: String(stats.mtimeNs), ctimeNs: String(stats.ctimeNs) };
   }
 

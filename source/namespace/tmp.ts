@@ -1,5 +1,6 @@
 // Temp files: written in full, then renamed into place, so readers never see a torn object.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -19,12 +20,42 @@ export function uniqueSuffix(): string {
   return `${SUFFIX_PREFIX}${(suffixCounter++).toString(36)}`;
 }
 
-/** A temp file name that says which host and process wrote it, so a restart can sweep its own. */
-export function tempName(): string {
-  return `${HOST}.${process.pid}.${uniqueSuffix()}`;
+/**
+ * When a process started (clock ticks since boot, /proc/<pid>/stat's 22nd field), or undefined
+ * where there is no /proc. Read synchronously: procfs is kernel memory, not a disk that could stall.
+ */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
 }
 
-export function isAlive(pid: number): boolean {
+/**
+ * This process as names and lock files record it: its pid and when it started. A pid alone is
+ * reused, and in a container it is the same after every restart (1): a process that died would
+ * pass for the one that replaced it, and what it left would never be swept.
+ */
+export const PROCESS_ID = `${process.pid}-${startTimeOf(process.pid) ?? '0'}`;
+
+/** True while the process that recorded `id` (PROCESS_ID, or a bare pid) runs on this host. */
+export function isLiveProcess(id: string): boolean {
+  const [pidText, start] = id.split('-');
+  const pid = Number(pidText);
+  if (!Number.isSafeInteger(pid) || pid <= 0 || !isAlive(pid)) return false;
+  if (start === undefined || start === '0') return true;
+  const now = startTimeOf(pid);
+  return now === undefined || now === start;
+}
+
+/** A temp file name that says which host and process wrote it, so a restart can sweep its own. */
+export function tempName(): string {
+  return `${HOST}.${PROCESS_ID}.${uniqueSuffix()}`;
+}
+
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -35,10 +66,10 @@ export function isAlive(pid: number): boolean {
 
 /** Who made an entry named by `tempName()`: this process, another live one, a dead one, or another host's. */
 export function ownerOf(name: string): 'self' | 'alive' | 'dead' | 'foreign' {
-  const [host, pid] = name.split('.');
-  if (host !== HOST || pid === undefined || !/^\d+$/.test(pid)) return 'foreign';
-  if (Number(pid) === process.pid) return 'self';
-  return isAlive(Number(pid)) ? 'alive' : 'dead';
+  const [host, id] = name.split('.');
+  if (host !== HOST || id === undefined || !/^\d+(-\d+)?$/.test(id)) return 'foreign';
+  if (id === PROCESS_ID) return 'self';
+  return isLiveProcess(id) ? 'alive' : 'dead';
 }
 
 const tempEntriesSwept = counter('sluice_temp_files_swept_total', 'Temp files and folders of dead processes removed from .sluice/tmp');

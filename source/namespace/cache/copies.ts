@@ -9,7 +9,7 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes, writeFile
 import { join } from 'node:path';
 import { isCode } from '../../errors';
 import type { ObjectAttributes } from '../metadata';
-import type { BucketName, ObjectKey } from '../names';
+import { bucketSegments, type BucketName, type ObjectKey } from '../names';
 import type { VersionStamp } from '../store';
 import { uniqueSuffix } from '../tmp';
 import type { Evictable } from './ledger';
@@ -38,8 +38,13 @@ export interface OpenCopy {
 const TOUCH_EVERY_MS = 2_000;
 const CACHED_RECORDS = 4096;
 
+/** The object's path below ROOT: `a:b` + `k` and `a` + `b/k` name one file, so one copy and one lock. */
+function pathKey(bucket: BucketName, key: ObjectKey): string {
+  return `${bucketSegments(bucket).join('/')}/${key}`;
+}
+
 export function keyHash(bucket: BucketName, key: ObjectKey): string {
-  return createHash('sha256').update(`${bucket}\0${key}`).digest('hex').slice(0, 40);
+  return createHash('sha256').update(pathKey(bucket, key)).digest('hex').slice(0, 40);
 }
 
 export function stampOf(stats: BigIntStats): VersionStamp {
@@ -84,7 +89,7 @@ export class CopyStore {
     }
     try {
       const [stats, record] = await Promise.all([handle.stat({ bigint: true }), this.readRecord(path)]);
-      if (record && record.bucket === bucket && record.key === key && isDataOf(record, stats)) {
+      if (record && pathKey(record.bucket, record.key) === pathKey(bucket, key) && isDataOf(record, stats)) {
         // The mtime of a copy says when it was last used: eviction takes the oldest first.
         if (Date.now() - Number(stats.mtimeMs) > TOUCH_EVERY_MS) {
           const now = new Date();
@@ -141,9 +146,14 @@ export class CopyStore {
     return previous?.size ?? 0;
   }
 
-  /** Removes the key's copy; returns its size (0 if there was none). The caller holds the key's lock. */
-  async remove(bucket: BucketName, key: ObjectKey): Promise<number> {
-    return removeAt(this.pathOf(bucket, key), this.records);
+  /**
+   * Removes the key's copy (only the one with data file `ino`, if named: the one found stale, not
+   * a newer one placed since); returns its size (0 if none went). The caller holds the key's lock.
+   */
+  async remove(bucket: BucketName, key: ObjectKey, ino?: string): Promise<number> {
+    const path = this.pathOf(bucket, key);
+    if (ino !== undefined && String((await stat(path, { bigint: true }).catch(() => undefined))?.ino) !== ino) return 0;
+    return removeAt(path, this.records);
   }
 
   /** Every copy, for eviction; `remove` of one takes its key's lock only if it is free. */

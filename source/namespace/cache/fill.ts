@@ -11,7 +11,7 @@ import { isCode } from '../../errors';
 import { FILE_IO_BYTES } from '../../streams/buffer-sizes';
 import type { BucketName, ObjectKey } from '../names';
 import type { VersionStamp } from '../store';
-import { HOST, isAlive, tempName } from '../tmp';
+import { HOST, PROCESS_ID, isLiveProcess, tempName } from '../tmp';
 import type { CopyRecord, CopyStore } from './copies';
 import { keyHash } from './copies';
 import type { Ledger, Reservation } from './ledger';
@@ -74,20 +74,24 @@ export class FillSink {
     // Announced once the temp file exists (a follower opens it at once), and before space is
     // taken, so that concurrent readers of one object do not each hold its size.
     const announcement = announce ? join(parts.fills, keyHash(bucket, key)) : undefined;
-    const info = { host: HOST, pid: process.pid, temp, origin: announce! };
+    const info: FillInfo = { host: HOST, process: PROCESS_ID, temp, origin: announce! };
     if (announcement && !(await claimFill(announcement, info).catch(() => false))) {
       await drop();
       return 'busy';
     }
     let reservation: Reservation;
+    let sink: FillSink | undefined;
     try {
-      reservation = await parts.ledger.reserve(size ?? Math.min(RESERVE_STEP, parts.ledger.capacity));
+      // A copy can be made again later: its space goes to a write that must be kept, if need be.
+      const giveWay = (): Promise<void> => sink?.abort() ?? Promise.resolve();
+      reservation = await parts.ledger.reserve(size ?? Math.min(RESERVE_STEP, parts.ledger.capacity), giveWay);
     } catch {
       await drop();
       if (announcement) await unlink(announcement).catch(() => undefined);
       return undefined; // no room: the bytes go their way uncached
     }
-    return new FillSink(parts, bucket, key, handle, temp, reservation, size, announcement);
+    sink = new FillSink(parts, bucket, key, handle, temp, reservation, size, announcement);
+    return sink;
   }
 
   async write(chunk: Buffer): Promise<void> {
@@ -105,10 +109,11 @@ export class FillSink {
   }
 
   /**
-   * Makes the bytes a copy, if they are all there; otherwise (or on any failure) drops them.
+   * Makes the bytes a copy, if they are all there and (`current`, asked under the key's lock) the
+   * under store still holds their version; otherwise, or on any failure, drops them.
    * `locked`: the caller holds the key's lock already.
    */
-  async finish(details: CopyDetails, locked = false): Promise<void> {
+  async finish(details: CopyDetails, options: { locked?: boolean; current?: () => Promise<boolean> } = {}): Promise<void> {
     if (this.state !== 'open') return;
     this.state = 'finishing';
     try {
@@ -117,8 +122,10 @@ export class FillSink {
         throw new Error('The fill is not whole.');
       }
       const stats = await this.statTemp();
-      const release = locked ? undefined : await this.parts.locks.acquire(`key.${keyHash(this.bucket, this.key)}`);
+      const release = options.locked ? undefined : await this.parts.locks.acquire(`key.${keyHash(this.bucket, this.key)}`);
       try {
+        // A write placed a newer version while this one was read: its copy must not be replaced by an older one.
+        if (options.current && !(await options.current())) throw new Error('The version changed.');
         await this.parts.ledger.commit(this.reservation, this.written);
         const record: CopyRecord = { v: 1, bucket: this.bucket, key: this.key, data: stats, ...details };
         const replaced = await this.parts.copies.place(this.temp, record).catch(async (e: unknown) => {
@@ -157,13 +164,13 @@ export class FillSink {
 /**
  * Passes bytes on unchanged and writes them to a fill on the way, waiting for each write (the
  * cache disk paces the flow too). A failing cache never fails the bytes' own way: the fill is
- * dropped and they go on. `details` makes the copy once all passed (a read fill); without it the
- * caller finishes the sink itself (a write, whose version is known only once it is placed).
+ * dropped and they go on. `whole` is called once all passed (a read fill makes its copy then);
+ * without it the caller finishes the sink itself (a write, whose version is known only once placed).
  */
 export class CacheTee extends Transform {
   constructor(
     private sink: FillSink | undefined,
-    private readonly details?: CopyDetails,
+    private readonly whole?: () => Promise<void>,
   ) {
     super({ highWaterMark: FILE_IO_BYTES });
   }
@@ -185,7 +192,7 @@ export class CacheTee extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.sink && this.details) void this.sink.finish(this.details);
+    if (this.sink && this.whole) void this.whole();
     callback();
   }
 
@@ -198,7 +205,8 @@ export class CacheTee extends Transform {
 
 interface FillInfo {
   host: string;
-  pid: number;
+  /** The filling process (PROCESS_ID). */
+  process: string;
   temp: string;
   origin: VersionStamp;
 }
@@ -228,7 +236,7 @@ async function readFillInfo(path: string): Promise<FillInfo | undefined> {
 }
 
 function isLiveFill(info: FillInfo): boolean {
-  return info.host !== HOST || isAlive(info.pid);
+  return info.host !== HOST || isLiveProcess(info.process);
 }
 
 /** Removes announcements of fills whose process died. */
@@ -247,9 +255,13 @@ export async function runningFill(parts: FillParts, bucket: BucketName, key: Obj
   return same ? info.temp : undefined;
 }
 
+/** A follower that sees its fill not grow this long reads the rest from the under store itself. */
+const FOLLOW_STALL_MS = 2_000;
+
 /**
- * The bytes of a fill in progress, read from its temp file as it grows. If the fill ends short
- * of `size` (its client hung up, its process died), the rest comes from `rest(offset)`.
+ * The bytes of a fill in progress, read from its temp file as it grows. If the fill ends short of
+ * `size` (its client hung up, its process died), or stalls (its client stopped reading), the rest
+ * comes from `rest(offset)`: a follower never waits on another reader's client.
  */
 export function followFill(
   parts: FillParts,
@@ -260,6 +272,7 @@ export function followFill(
   rest: (offset: number) => Readable,
 ): Readable {
   const announcement = join(parts.fills, keyHash(bucket, key));
+  let stopped = false;
   async function* bytes(): AsyncGenerator<Buffer> {
     let handle: FileHandle | undefined;
     try {
@@ -270,32 +283,41 @@ export function followFill(
     }
     let offset = 0;
     try {
-      for (let idle = 0; offset < size; ) {
+      let grewAt = Date.now();
+      for (let idle = 0; offset < size && !stopped; ) {
         const buffer = Buffer.allocUnsafe(Math.min(FILE_IO_BYTES, size - offset));
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
         if (bytesRead > 0) {
           offset += bytesRead;
           idle = 0;
+          grewAt = Date.now();
           yield buffer.subarray(0, bytesRead);
           continue;
         }
         const info = await readFillInfo(announcement);
-        if (!info || info.temp !== temp || !isLiveFill(info)) {
-          // Ended: whole (then the next read gets the rest) or short of the size.
+        const ended = !info || info.temp !== temp || !isLiveFill(info);
+        if (ended || Date.now() - grewAt > FOLLOW_STALL_MS) {
+          // Ended whole (then the next read gets the rest), short of the size, or stalled.
           const { bytesRead: more } = await handle.read(buffer, 0, buffer.length, offset);
           if (more > 0) {
             offset += more;
+            grewAt = Date.now();
             yield buffer.subarray(0, more);
             continue;
           }
+          await handle.close();
+          handle = undefined;
           yield* rest(offset);
           return;
         }
         await new Promise((r) => setTimeout(r, Math.min(20, ++idle)));
       }
     } finally {
-      await handle.close();
+      await handle?.close();
     }
   }
-  return Readable.from(bytes(), { objectMode: false });
+  const stream = Readable.from(bytes(), { objectMode: false });
+  // A follower whose client hung up stops polling at once (the generator yields no more).
+  stream.once('close', () => (stopped = true));
+  return stream;
 }

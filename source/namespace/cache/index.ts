@@ -5,12 +5,12 @@
 //   copies/     copies of under-store objects, by key hash (see copies.ts)
 //   .sluice/    ledger.json and reservations/ (capacity), locks/, fills/ (read fills running),
 //               persist/ (the ASYNC_THROUGH queue), tmp/ (files being filled), users/ (live processes)
-import { mkdir, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { INTERNAL_DIR, Layout } from '../layout';
 import { MetadataStore } from '../metadata';
 import { PosixStore, type StoreOptions } from '../objects';
-import { HOST, isAlive, sweepTempFiles } from '../tmp';
+import { HOST, PROCESS_ID, isLiveProcess, sweepTempFiles } from '../tmp';
 import { CopyStore } from './copies';
 import { sweepStaleFills, type FillParts } from './fill';
 import { Ledger } from './ledger';
@@ -19,8 +19,12 @@ import { FileLocks, isStale } from './lock';
 
 export interface CacheOptions extends StoreOptions {
   dir: string;
-  /** Bytes the cache may hold at most (data of copies and cache-only objects). */
-  capacity: number;
+  /**
+   * Bytes the cache may hold at most (data of copies and cache-only objects). Undefined: the size
+   * chosen when the cache was first used, kept in `.sluice/capacity`, else 80% of what its disk
+   * has free plus what the cache holds (so that every restart, and every process, agree on it).
+   */
+  capacity: number | undefined;
 }
 
 export class CacheDisk implements FillParts {
@@ -49,31 +53,47 @@ export class CacheDisk implements FillParts {
     const copies = await CopyStore.open(join(root, 'copies'));
     const ledger = new Ledger({
       dir: state,
-      capacity: options.capacity,
+      capacity: await capacityOf(root, state, options.capacity),
       locks,
       evictable: () => copies.evictable((hash) => locks.tryAcquire(`key.${hash}`)),
     });
     const layout = await Layout.open(join(root, 'local'));
     const localBuckets = new CacheBuckets(layout);
     const local = new PosixStore(layout, localBuckets, new MetadataStore(layout), options);
-    const userFile = join(users, `${HOST}.${process.pid}`);
+    const userFile = join(users, `${HOST}.${PROCESS_ID}`);
     const disk = new CacheDisk(root, tmp, fills, persistDir, locks, ledger, copies, localBuckets, local, userFile);
     await disk.recover(layout, users);
     return disk;
   }
 
-  /** Removes what dead processes left; recounts the ledger if no other process uses the cache. */
+  /**
+   * Removes what dead processes left, and recounts the ledger if no other process uses the cache.
+   * Processes starting together take turns (the recovery lock): the first, alone, recounts; the
+   * others find it alive and trust the ledger.
+   */
   private async recover(layout: Layout, users: string): Promise<void> {
-    let othersAlive = false;
-    for (const name of await readdir(users)) {
-      const [host, pid] = name.split('.');
-      if (host === HOST && Number(pid) === process.pid) continue;
-      if (host !== HOST || isAlive(Number(pid))) othersAlive = true;
-      else await unlink(join(users, name)).catch(() => undefined);
+    const release = await this.locks.acquire('recovery');
+    try {
+      let othersAlive = false;
+      for (const name of await readdir(users)) {
+        const [host, id] = name.split('.');
+        if (host === HOST && id === PROCESS_ID) continue;
+        if (host !== HOST || isLiveProcess(id ?? '')) othersAlive = true;
+        else await unlink(join(users, name)).catch(() => undefined);
+      }
+      await writeFile(this.userFile, '');
+      await Promise.all([
+        sweepTempFiles(this.tmp),
+        sweepTempFiles(layout.tmp),
+        sweepStaleFills(this.fills),
+        this.sweepStaleLocks(),
+        sweepAbandoned(this.root),
+      ]);
+      const count = async (): Promise<number> => (await this.copies.totalBytes()) + (await bytesBelow(layout.root, layout.internal));
+      if (!othersAlive) await this.ledger.reconcile(count);
+    } finally {
+      await release();
     }
-    await writeFile(this.userFile, '');
-    await Promise.all([sweepTempFiles(this.tmp), sweepTempFiles(layout.tmp), sweepStaleFills(this.fills), this.sweepStaleLocks()]);
-    if (!othersAlive) await this.ledger.reconcile((await this.copies.totalBytes()) + (await bytesBelow(layout.root, layout.internal)));
   }
 
   private async sweepStaleLocks(): Promise<void> {
@@ -86,6 +106,39 @@ export class CacheDisk implements FillParts {
   /** This process no longer uses the cache (it stops). */
   async close(): Promise<void> {
     await unlink(this.userFile).catch(() => undefined);
+  }
+}
+
+async function capacityOf(root: string, state: string, requested: number | undefined): Promise<number> {
+  const file = join(state, 'capacity');
+  if (requested !== undefined) {
+    await writeFile(file, String(requested));
+    return requested;
+  }
+  const kept = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+  if (Number.isSafeInteger(kept) && kept > 0) return kept;
+  const [fs, used] = await Promise.all([statfs(root), readFile(join(state, 'ledger.json'), 'utf8').catch(() => '{}')]);
+  let held = 0;
+  try {
+    held = Number((JSON.parse(used) as { used?: unknown }).used) || 0;
+  } catch {
+    // a torn ledger: counted as empty, recounted by recovery
+  }
+  const capacity = Math.floor((fs.bavail * fs.bsize + held) * 0.8);
+  await writeFile(file, String(capacity));
+  return capacity;
+}
+
+/** Half-written records and queue entries (`*.json.<suffix>`, `.*.tmp`) left by a crash, an hour on. */
+async function sweepAbandoned(root: string): Promise<void> {
+  const copies = (await readdir(join(root, 'copies'))).map((d) => join(root, 'copies', d));
+  const dirs = [join(root, INTERNAL_DIR), join(root, INTERNAL_DIR, 'persist'), ...copies];
+  for (const dir of dirs) {
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (!/\.json\.[A-Za-z0-9_-]+$|^\..*\.tmp$/.test(name)) continue;
+      const stats = await stat(join(dir, name)).catch(() => undefined);
+      if (stats && Date.now() - stats.mtimeMs > 3_600_000) await unlink(join(dir, name)).catch(() => undefined);
+    }
   }
 }
 

@@ -1,13 +1,14 @@
 // The cache's capacity, shared by every process on one cache dir. The ledger file holds the bytes
 // of complete entries; writes in flight hold reservations, one empty file each whose name carries
 // its size and its process (a dead process's reservations count no more). Space is taken under
-// the ledger lock and counted before an entry is renamed into place, so a crash can only make
-// the ledger count too much (until the next recovery), never too little: the cache never holds
-// more than its size. When a reservation does not fit, least-recently-used copies are evicted.
+// the ledger lock and counted before an entry is renamed into place, and given back only once the
+// entry is gone, so a crash leaves the ledger counting too much (until the next recovery), not
+// too little. When a reservation does not fit, least-recently-used copies are evicted, and fills
+// of this process (copies being made for reads) give way to writes of objects that must be kept.
 import { readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { S3Error } from '../../errors';
-import { HOST, isAlive, uniqueSuffix } from '../tmp';
+import { HOST, PROCESS_ID, isLiveProcess, uniqueSuffix } from '../tmp';
 import type { FileLocks } from './lock';
 
 /** What eviction can free: least-recently-used copies, never cache-only objects. */
@@ -33,6 +34,11 @@ export interface LedgerOptions {
 export class Reservation {
   bytes = 0;
   readonly files: string[] = [];
+  /**
+   * Set on a fill's reservation (a copy for reads, which can be made again later): called to give
+   * its space up to a write that must be kept.
+   */
+  yieldTo: (() => Promise<void>) | undefined;
   constructor(private readonly ledger: Ledger) {}
 
   /** Holds `bytes` more (InsufficientStorage when they cannot be made to fit). */
@@ -62,32 +68,54 @@ export class Ledger {
     return this.options.capacity;
   }
 
-  async reserve(bytes: number): Promise<Reservation> {
+  /** Fills of this process, which give their space up to writes that must be kept. */
+  private readonly yielding = new Set<Reservation>();
+
+  /** Holds `bytes`; a fill's reservation (`yieldTo`) may later be taken back for a pinned write. */
+  async reserve(bytes: number, yieldTo?: () => Promise<void>): Promise<Reservation> {
     const reservation = new Reservation(this);
+    reservation.yieldTo = yieldTo;
     await this.extend(reservation, bytes);
+    if (yieldTo) this.yielding.add(reservation);
     return reservation;
   }
 
-  /** Adds `bytes` to a reservation if they fit, evicting copies if they must. */
+  /** Adds `bytes` to a reservation if they fit, evicting copies (and, for a write, this process's fills). */
   async extend(reservation: Reservation, bytes: number): Promise<void> {
     if (bytes > this.options.capacity) throw noRoom(bytes, this.options.capacity);
-    await this.locked(async () => {
+    if (!(await this.tryExtend(reservation, bytes))) {
+      // A write that must be kept comes before copies being made for reads: they can be made again.
+      const fills = reservation.yieldTo ? [] : [...this.yielding].filter((r) => r.bytes > 0);
+      if (fills.length === 0) throw noRoom(bytes, this.options.capacity);
+      for (const fill of fills) await fill.yieldTo?.();
+      if (!(await this.tryExtend(reservation, bytes))) throw noRoom(bytes, this.options.capacity);
+    }
+  }
+
+  private async tryExtend(reservation: Reservation, bytes: number): Promise<boolean> {
+    return this.locked(async () => {
       const used = await this.readUsed();
       const reserved = await this.liveReservations();
       if (used + reserved + bytes > this.options.capacity) {
-        const freed = await this.evict(used + reserved + bytes - Math.floor(this.options.capacity * LOW_WATER));
+        const candidates = await this.options.evictable();
+        const evictable = candidates.reduce((sum, c) => sum + c.size, 0);
+        // Nothing is evicted for a reservation that would not fit even then.
+        if (used - evictable + reserved + bytes > this.options.capacity) return false;
+        const freed = await this.evict(candidates, used + reserved + bytes - Math.floor(this.options.capacity * LOW_WATER));
         await this.writeUsed(used - freed);
-        if (used - freed + reserved + bytes > this.options.capacity) throw noRoom(bytes, this.options.capacity);
+        if (used - freed + reserved + bytes > this.options.capacity) return false;
       }
-      const file = join(this.reservationsDir, `${HOST}.${process.pid}.${uniqueSuffix()}.${bytes}`);
+      const file = join(this.reservationsDir, `${HOST}.${PROCESS_ID}.${uniqueSuffix()}.${bytes}`);
       await writeFile(file, '');
       reservation.files.push(file);
       reservation.bytes += bytes;
+      return true;
     });
   }
 
   /** The entry of `bytes` is about to be placed: its space becomes used, the reservation ends. */
   async commit(reservation: Reservation, bytes: number): Promise<void> {
+    this.yielding.delete(reservation);
     await this.locked(async () => {
       await this.writeUsed((await this.readUsed()) + bytes);
       await this.dropFiles(reservation);
@@ -95,6 +123,7 @@ export class Ledger {
   }
 
   async release(reservation: Reservation): Promise<void> {
+    this.yielding.delete(reservation);
     await this.dropFiles(reservation);
   }
 
@@ -104,13 +133,17 @@ export class Ledger {
     await this.locked(async () => this.writeUsed(Math.max(0, (await this.readUsed()) - bytes)));
   }
 
-  /** Sets the used bytes to what is really there (after a crash, with no other process running). */
-  async reconcile(actualUsed: number): Promise<void> {
+  /**
+   * Sets the used bytes to what `count` finds really there, under the ledger lock (after a crash;
+   * the caller makes sure no other process uses the cache meanwhile), and fits the cache to its size.
+   */
+  async reconcile(count: () => Promise<number>): Promise<void> {
     await this.locked(async () => {
-      await this.writeUsed(actualUsed);
+      const actual = await count();
+      await this.writeUsed(actual);
       await this.sweepDeadReservations();
-      const over = actualUsed - this.options.capacity;
-      if (over > 0) await this.writeUsed(actualUsed - (await this.evict(over)));
+      const over = actual - this.options.capacity;
+      if (over > 0) await this.writeUsed(actual - (await this.evict(await this.options.evictable(), over)));
     });
   }
 
@@ -130,8 +163,8 @@ export class Ledger {
   }
 
   /** Removes least-recently-used copies until `bytes` are freed (or none is left); returns what went. */
-  private async evict(bytes: number): Promise<number> {
-    const candidates = (await this.options.evictable()).sort((a, b) => a.usedMs - b.usedMs);
+  private async evict(candidates: Evictable[], bytes: number): Promise<number> {
+    candidates.sort((a, b) => a.usedMs - b.usedMs);
     let freed = 0;
     for (const candidate of candidates) {
       if (freed >= bytes) break;
@@ -158,8 +191,8 @@ export class Ledger {
   private async liveReservations(): Promise<number> {
     let total = 0;
     for (const name of await readdir(this.reservationsDir)) {
-      const [host, pid, , bytes] = name.split('.');
-      if (host === HOST && !isAlive(Number(pid))) continue;
+      const [host, id, , bytes] = name.split('.');
+      if (host === HOST && !isLiveProcess(id ?? '')) continue;
       total += Number(bytes) || 0;
     }
     return total;
@@ -167,8 +200,8 @@ export class Ledger {
 
   private async sweepDeadReservations(): Promise<void> {
     for (const name of await readdir(this.reservationsDir)) {
-      const [host, pid] = name.split('.');
-      if (host === HOST && !isAlive(Number(pid))) await unlink(join(this.reservationsDir, name)).catch(() => undefined);
+      const [host, id] = name.split('.');
+      if (host === HOST && !isLiveProcess(id ?? '')) await unlink(join(this.reservationsDir, name)).catch(() => undefined);
     }
   }
 
@@ -182,6 +215,7 @@ export class Ledger {
 function noRoom(bytes: number, capacity: number): S3Error {
   return new S3Error(
     'InsufficientStorage',
-    `The cache cannot hold ${bytes} more bytes: its ${capacity} bytes are taken by objects not yet in the under store.`,
+    `The cache cannot make room for ${bytes} more bytes: of its ${capacity}, what is left is held by objects ` +
+      'not yet in the under store and by writes in progress.',
   );
 }

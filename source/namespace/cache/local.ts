@@ -5,7 +5,7 @@
 import { lstat, mkdir, readdir, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bucketNotEmpty, isCode, noSuchBucket } from '../../errors';
-import type { Layout } from '../layout';
+import { INTERNAL_DIR, type Layout } from '../layout';
 import { bucketSegments, type BucketName } from '../names';
 import type { BucketDirectories } from '../objects';
 import { HIDDEN_TEMP_PREFIX } from '../tmp';
@@ -13,17 +13,27 @@ import { HIDDEN_TEMP_PREFIX } from '../tmp';
 export class CacheBuckets implements BucketDirectories {
   /** The top-level directories of the cache's root, as of its mtime: a read of a bucket with no
    * cache-only object then costs one stat that succeeds, not two lookups that fail. */
-  private known: { mtimeNs: bigint; names: Set<string> } | undefined;
+  private known: { mtimeNs: bigint; readAt: number; names: Set<string> } | undefined;
 
   constructor(private readonly layout: Layout) {}
 
-  /** False when the bucket certainly holds no cache-only object. */
+  /**
+   * False when the bucket certainly holds no cache-only object. The listing is read again when the
+   * root's mtime changes, and at least every second (two bucket directories made within one tick
+   * of a coarse clock leave the mtime as it was).
+   */
   async mayHold(bucket: BucketName): Promise<boolean> {
     const { mtimeNs } = await stat(this.layout.root, { bigint: true });
-    if (this.known?.mtimeNs !== mtimeNs) {
-      this.known = { mtimeNs, names: new Set(await readdir(this.layout.root)) };
+    if (this.known?.mtimeNs !== mtimeNs || Date.now() - this.known.readAt > 1000) {
+      this.known = { mtimeNs, readAt: Date.now(), names: new Set(await readdir(this.layout.root)) };
     }
     return this.known.names.has(bucketSegments(bucket)[0]!);
+  }
+
+  /** The buckets that have a directory here (top-level ones; `a:b` lives inside `a`). */
+  async names(): Promise<BucketName[]> {
+    const names = await readdir(this.layout.root, { withFileTypes: true });
+    return names.filter((e) => e.isDirectory() && e.name !== INTERNAL_DIR).map((e) => e.name as BucketName);
   }
 
   directoryOf(bucket: BucketName): string {

@@ -6,7 +6,7 @@
 import { readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BucketName, ObjectKey } from '../names';
-import { HOST, isAlive, uniqueSuffix } from '../tmp';
+import { HOST, PROCESS_ID, isLiveProcess, uniqueSuffix } from '../tmp';
 import { keyHash } from './copies';
 
 export interface PersistJob {
@@ -57,7 +57,19 @@ export class PersistQueue {
 
   /** Jobs waiting or being worked, in this cache. */
   async pending(): Promise<number> {
-    return (await readdir(this.options.dir)).filter((n) => JOB.test(n.split(CLAIMED)[0]!)).length;
+    return (await this.versionsQueued()).size;
+  }
+
+  /** The versions with a job, waiting or being worked: `<key hash>:<ino>:<mtimeNs>`. */
+  async versionsQueued(): Promise<Set<string>> {
+    const versions = new Set<string>();
+    for (const name of await readdir(this.options.dir)) {
+      const match = JOB.exec(name.split(CLAIMED)[0]!);
+      if (!match) continue;
+      const job = await readFile(join(this.options.dir, name), 'utf8').then((t) => JSON.parse(t) as PersistJob, () => undefined);
+      if (job) versions.add(`${match[2]}:${job.ino}:${job.mtimeNs}`);
+    }
+    return versions;
   }
 
   /** Starts working the queue; returns what stops it. */
@@ -90,8 +102,8 @@ export class PersistQueue {
     for (const name of await readdir(this.options.dir)) {
       const cut = name.indexOf(CLAIMED);
       if (cut < 0) continue;
-      const [host, pid] = name.slice(cut + CLAIMED.length).split('.');
-      if (host !== HOST || isAlive(Number(pid))) continue;
+      const [host, id] = name.slice(cut + CLAIMED.length).split('.');
+      if (host !== HOST || isLiveProcess(id ?? '')) continue;
       if (await rename(join(this.options.dir, name), join(this.options.dir, name.slice(0, cut))).then(() => true, () => false)) returned++;
     }
     return returned;
@@ -118,7 +130,7 @@ export class PersistQueue {
   /** Takes a job and works it; false if another process took it first. */
   private async workOne(name: string): Promise<boolean> {
     const path = join(this.options.dir, name);
-    const claimed = `${path}${CLAIMED}${HOST}.${process.pid}`;
+    const claimed = `${path}${CLAIMED}${HOST}.${PROCESS_ID}`;
     if (!(await rename(path, claimed).then(() => true, () => false))) return false;
     let job: PersistJob;
     try {

@@ -9,9 +9,10 @@
 //
 // Every change of one key that involves a cache-only version holds the key's lock while it is
 // placed, so a persist never puts an older version over a newer one, nor brings back a deleted one.
-import { PassThrough, Transform, Writable, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import type { DeleteType, WriteType } from '../../config/config';
 import { S3Error, preconditionFailed } from '../../errors';
+import { log } from '../../log';
 import { counter, gauge } from '../../metrics';
 import { FILE_IO_BYTES } from '../../streams/buffer-sizes';
 import { pump } from '../../streams/pump';
@@ -125,23 +126,35 @@ export class TieredStore implements ObjectStore {
 
   async open(bucket: BucketName, key: ObjectKey): Promise<OpenedObject> {
     if (isFolderKey(key)) return (await this.openLocal(bucket, key)) ?? this.under.open(bucket, key);
-    const [local, copy, version] = await Promise.all([
+    const [localResult, copyResult, versionResult] = await Promise.allSettled([
       this.openLocal(bucket, key),
       this.disk.copies.open(bucket, key),
       this.under.version(bucket, key),
     ]);
+    const local = localResult.status === 'fulfilled' ? localResult.value : undefined;
+    const copy = copyResult.status === 'fulfilled' ? copyResult.value : undefined;
+    const failed = [localResult, copyResult, versionResult].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // One lookup failed (the under store is unreachable, say): release what the others opened.
+      await local?.body?.close();
+      await copy?.handle.close();
+      throw failed.reason;
+    }
+    const version = (versionResult as PromiseFulfilledResult<VersionStamp | undefined>).value;
     if (local) {
       await copy?.handle.close();
       return local;
     }
     if (copy) {
-      const record = version && sameBytes(copy.record.origin, version) ? await this.current(copy, version) : undefined;
+      const record = version && sameBytes(copy.record.origin, version) ? await this.current(bucket, key, copy, version) : undefined;
       if (record) {
         hits.inc();
         return { info: describeCopy(key, copy, record), body: new FileBody(copy.handle) };
       }
       await copy.handle.close();
-      if (!version || !sameBytes(copy.record.origin, version)) void this.dropCopy(bucket, key).catch(() => undefined); // stale
+      // Stale: the under store holds another version, or none. (Only this copy goes, not a newer one.)
+      const stale = !version || !sameBytes(copy.record.origin, version);
+      if (stale) void this.dropCopy(bucket, key, String(copy.stats.ino)).catch(() => undefined);
     }
     const opened = await this.under.open(bucket, key);
     if (!opened.body) return opened;
@@ -150,9 +163,9 @@ export class TieredStore implements ObjectStore {
   }
 
   /** The copy's record, with its attributes refreshed if they changed in the under store (tags). */
-  private async current(copy: OpenCopy, version: VersionStamp): Promise<CopyRecord | undefined> {
+  private async current(bucket: BucketName, key: ObjectKey, copy: OpenCopy, version: VersionStamp): Promise<CopyRecord | undefined> {
     if (copy.record.origin.ctimeNs === version.ctimeNs) return copy.record;
-    const info = await this.under.head(copy.record.bucket, copy.record.key).catch(() => undefined);
+    const info = await this.under.head(bucket, key).catch(() => undefined);
     if (!info || !sameBytes(stampOf(info.stats), version)) return undefined;
     const record: CopyRecord = { ...copy.record, origin: version, foreign: info.foreign, attributes: persisted(attributesOf(info)) };
     await this.disk.copies.writeRecord(record).catch(() => undefined);
@@ -163,6 +176,17 @@ export class TieredStore implements ObjectStore {
     return (await this.headLocal(bucket, key)) ?? this.under.head(bucket, key);
   }
 
+  /** The object a condition is about: the cache-only version if there is one, else the under store's. */
+  private async currentObject(bucket: BucketName, key: ObjectKey): Promise<ObjectInfo | undefined> {
+    return (
+      (await this.headLocal(bucket, key)) ??
+      (await this.under.head(bucket, key).catch((e: unknown) => {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }))
+    );
+  }
+
   async write(
     bucket: BucketName,
     key: ObjectKey,
@@ -171,20 +195,14 @@ export class TieredStore implements ObjectStore {
     finish: WriteFinish,
     condition?: WriteCondition,
   ): Promise<ObjectInfo> {
-    // A condition is about the current object, which may be a cache-only one.
-    const local = condition ? await this.headLocal(bucket, key) : undefined;
-    if (local && condition) {
-      if (condition.createOnly) throw preconditionFailed('If-None-Match');
-      condition.check?.(local);
-    }
     switch (this.options.writeType) {
       case 'THROUGH':
       case 'CACHE_THROUGH':
-        return this.writeThrough(bucket, key, content, owner, finish, local ? undefined : condition);
+        return this.writeThrough(bucket, key, content, owner, finish, condition);
       case 'MUST_CACHE':
-        return this.writeLocal(bucket, key, content, owner, finish, 'NOT_PERSISTED', local ? condition : undefined, condition);
+        return this.writeLocal(bucket, key, content, owner, finish, 'NOT_PERSISTED', condition);
       case 'ASYNC_THROUGH':
-        return this.writeLocal(bucket, key, content, owner, finish, 'TO_BE_PERSISTED', local ? condition : undefined, condition);
+        return this.writeLocal(bucket, key, content, owner, finish, 'TO_BE_PERSISTED', condition);
     }
   }
 
@@ -209,6 +227,9 @@ export class TieredStore implements ObjectStore {
         source = tee;
       }
     }
+    // The under store reads the condition when it places the file, after `finish`: where a
+    // cache-only version is current, the condition is decided against it, under the key's lock.
+    const effective: WriteCondition | undefined = condition ? { ...condition } : undefined;
     let release: (() => Promise<void>) | undefined;
     try {
       const info = await this.under.write(
@@ -219,15 +240,22 @@ export class TieredStore implements ObjectStore {
         async () => {
           const attributes = persisted(await finish());
           release = await this.lockKey(bucket, key);
+          const local = effective ? await this.headLocal(bucket, key) : undefined;
+          if (effective && local) {
+            if (effective.createOnly) throw preconditionFailed('If-None-Match');
+            effective.check?.(local);
+            effective.createOnly = false;
+            effective.check = undefined;
+          }
           return attributes;
         },
-        condition,
+        effective,
       );
       // Placed: a cache-only version of the key, and an older copy, are gone.
       await this.removeLocalLocked(bucket, key);
       const stamp = sink ? await this.under.version(bucket, key) : undefined;
       if (sink && stamp && sameBytes(stamp, stampOf(info.stats))) {
-        await sink.finish({ origin: stamp, foreign: false, attributes: attributesOf(info) }, true);
+        await sink.finish({ origin: stamp, foreign: false, attributes: attributesOf(info) }, { locked: true });
       } else {
         await sink?.abort();
         await this.removeCopyLocked(bucket, key);
@@ -253,19 +281,9 @@ export class TieredStore implements ObjectStore {
     owner: string,
     finish: WriteFinish,
     persistence: Persistence,
-    localCondition: WriteCondition | undefined,
     condition: WriteCondition | undefined,
   ): Promise<ObjectInfo> {
     await this.options.requireBucket(bucket);
-    if (condition && !localCondition) {
-      // No cache-only version: the condition is about the under store's.
-      const current = await this.under.head(bucket, key).catch((e: unknown) => {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      });
-      if (current && condition.createOnly) throw preconditionFailed('If-None-Match');
-      condition.check?.(current);
-    }
     if (typeof content.source === 'function' && content.size === undefined) throw new Error('An assembly must name its size.');
     const reservation = await this.disk.ledger.reserve(content.size ?? Math.min(RESERVE_STEP, this.disk.ledger.capacity));
     const meter = new Reserving(reservation, content.size === undefined);
@@ -275,33 +293,42 @@ export class TieredStore implements ObjectStore {
       source = meter;
     }
     let release: (() => Promise<void>) | undefined;
-    let committed = 0;
+    let counted = 0; // bytes the ledger counts for this version once committed
     let replaced = 0;
+    let placed = false;
     try {
-      const info = await this.local.write(
-        bucket,
-        key,
-        { source },
-        owner,
-        async () => {
-          const attributes: ObjectAttributes = { ...(await finish()), persistence };
-          release = await this.lockKey(bucket, key);
-          replaced = (await this.local.version(bucket, key))?.size ?? 0;
-          committed = typeof content.source === 'function' ? content.size! : meter.bytes;
-          await this.disk.ledger.commit(reservation, committed);
-          return attributes;
-        },
-        localCondition ? { createOnly: localCondition.createOnly ?? false } : undefined,
-      );
-      await this.disk.ledger.forget(replaced);
-      await this.removeCopyLocked(bucket, key);
-      if (persistence === 'TO_BE_PERSISTED') {
-        await this.persistQueue.enqueue({ bucket, key, ino: String(info.stats.ino), mtimeNs: String(info.stats.mtimeNs) });
+      const info = await this.local.write(bucket, key, { source }, owner, async () => {
+        const attributes: ObjectAttributes = { ...(await finish()), persistence };
+        release = await this.lockKey(bucket, key);
+        // The condition is decided under the key's lock, which every tiered write of the key holds
+        // while it places its version: no other write slips in between the check and the rename.
+        if (condition) {
+          const current = await this.currentObject(bucket, key);
+          if (current && condition.createOnly) throw preconditionFailed('If-None-Match');
+          condition.check?.(current);
+        }
+        replaced = (await this.local.version(bucket, key))?.size ?? 0;
+        const bytes = typeof content.source === 'function' ? content.size! : meter.bytes;
+        await this.disk.ledger.commit(reservation, bytes);
+        counted = bytes;
+        return attributes;
+      });
+      placed = true;
+      // From here the object is in place and counted: what fails now is logged, not undone. An
+      // unqueued persist is found again by `requeueOrphans`.
+      try {
+        await this.disk.ledger.forget(replaced);
+        await this.removeCopyLocked(bucket, key);
+        if (persistence === 'TO_BE_PERSISTED') {
+          await this.persistQueue.enqueue({ bucket, key, ino: String(info.stats.ino), mtimeNs: String(info.stats.mtimeNs) });
+        }
+      } catch (e) {
+        log.warn(`cache: after writing ${bucket}/${key}: ${(e as Error).message}`);
       }
       return info;
     } catch (e) {
-      if (committed > 0) await this.disk.ledger.forget(committed);
-      else await reservation.release();
+      if (!placed && counted > 0) await this.disk.ledger.forget(counted);
+      else if (!placed) await reservation.release();
       throw e;
     } finally {
       await release?.();
@@ -321,9 +348,15 @@ export class TieredStore implements ObjectStore {
     key: ObjectKey,
     update: (current: ObjectAttributes) => ObjectAttributes,
   ): Promise<ObjectInfo> {
-    if (await this.headLocal(bucket, key)) return this.local.updateAttributes(bucket, key, update);
-    // Copies of this version notice the change by the file's ctime and refresh their attributes.
-    return this.under.updateAttributes(bucket, key, (current) => persisted(update(current)));
+    // Under the key's lock: a cache-only object may be being persisted (and then adopted as a copy).
+    const release = await this.lockKey(bucket, key);
+    try {
+      if (await this.headLocal(bucket, key)) return await this.local.updateAttributes(bucket, key, update);
+      // Copies of this version notice the change by the file's ctime and refresh their attributes.
+      return await this.under.updateAttributes(bucket, key, (current) => persisted(update(current)));
+    } finally {
+      await release();
+    }
   }
 
   async delete(bucket: BucketName, key: ObjectKey): Promise<void> {
@@ -359,37 +392,53 @@ export class TieredStore implements ObjectStore {
     await this.disk.ledger.forget(size);
   }
 
-  /** The key's copy goes, and its space. The caller holds the key's lock. */
-  private async removeCopyLocked(bucket: BucketName, key: ObjectKey): Promise<void> {
-    await this.disk.ledger.forget(await this.disk.copies.remove(bucket, key));
+  /** The key's copy goes (only the one with data file `ino`, if named), and its space. Key lock held. */
+  private async removeCopyLocked(bucket: BucketName, key: ObjectKey, ino?: string): Promise<void> {
+    await this.disk.ledger.forget(await this.disk.copies.remove(bucket, key, ino));
   }
 
-  private async dropCopy(bucket: BucketName, key: ObjectKey): Promise<void> {
+  private async dropCopy(bucket: BucketName, key: ObjectKey, ino: string): Promise<void> {
     const release = await this.lockKey(bucket, key);
     try {
-      await this.removeCopyLocked(bucket, key);
+      await this.removeCopyLocked(bucket, key, ino);
     } finally {
       await release();
     }
   }
 
-  /** Fills a copy of the under store's version `info` (if no read is filling it already). */
-  async fillFromUnder(bucket: BucketName, key: ObjectKey, info: ObjectInfo): Promise<void> {
-    const origin = stampOf(info.stats);
-    if (info.size === 0 || (await runningFill(this.disk, bucket, key, origin))) return;
-    const sink = await FillSink.start(this.disk, bucket, key, info.size, origin);
-    if (!(sink instanceof FillSink)) return;
-    let body: ObjectBody | undefined;
-    try {
-      const opened = await this.under.open(bucket, key);
-      body = opened.body;
-      if (!body || !sameBytes(stampOf(opened.info.stats), origin)) throw new Error('The version changed.');
-      const sinkhole = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-      await pump(body.stream(0, info.size), new CacheTee(sink), sinkhole);
-      await sink.finish(copyDetails(info, origin));
+  /** True while the under store holds the version `origin` at the key (a fill checks before it places). */
+  private async stillAt(bucket: BucketName, key: ObjectKey, origin: VersionStamp): Promise<boolean> {
+    const now = await this.under.version(bucket, key).catch(() => undefined);
+    return now !== undefined && sameBytes(now, origin);
+  }
+
+  /** The copy a read fill of `info`'s version makes once whole, unless a newer version arrived meanwhile. */
+  readFillDone(sink: FillSink, bucket: BucketName, key: ObjectKey, info: ObjectInfo, origin: VersionStamp): () => Promise<void> {
+    return async () => {
+      await sink.finish(copyDetails(info, origin), { current: () => this.stillAt(bucket, key, origin) });
       fills.inc();
-    } catch {
-      await sink.abort();
+    };
+  }
+
+  /** Fills a copy of the under store's current version of `info` (if no read is filling it already). */
+  async fillFromUnder(bucket: BucketName, key: ObjectKey, info: ObjectInfo): Promise<void> {
+    if (info.size === 0) return;
+    const opened = await this.under.open(bucket, key).catch(() => undefined);
+    const body = opened?.body;
+    try {
+      // The version as opened (after any rename: its ctime too), if it is still the one written.
+      if (!opened || !body || opened.info.size !== info.size) return;
+      const origin = stampOf(opened.info.stats);
+      if (await runningFill(this.disk, bucket, key, origin)) return;
+      const sink = await FillSink.start(this.disk, bucket, key, info.size, origin);
+      if (!(sink instanceof FillSink)) return;
+      try {
+        const sinkhole = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+        await pump(body.stream(0, info.size), new CacheTee(sink), sinkhole);
+        await this.readFillDone(sink, bucket, key, opened.info, origin)();
+      } finally {
+        await sink.abort(); // a no-op once finished
+      }
     } finally {
       await body?.close();
     }
@@ -404,40 +453,68 @@ export class TieredStore implements ObjectStore {
       .finally(() => this.backgroundFills--);
   }
 
-  /** Persists one cache-only version (ASYNC_THROUGH); a version overwritten or deleted meanwhile is skipped. */
+  /**
+   * Persists one cache-only version (ASYNC_THROUGH); a version overwritten or deleted meanwhile is
+   * skipped. A failure the under store will give again (a key it cannot hold) is permanent: the
+   * object stays cache-only, NOT_PERSISTED, and says so; others are retried by the queue.
+   */
   private async persist(job: PersistJob): Promise<void> {
     const { bucket, key } = job;
     const isJobVersion = (v: { ino: string; mtimeNs: string } | undefined): boolean => v?.ino === job.ino && v.mtimeNs === job.mtimeNs;
-    const opened = await this.openLocal(bucket, key);
+    const opened = await this.local.open(bucket, key).catch((e: unknown) => {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    });
     if (!opened?.body || !isJobVersion({ ino: String(opened.info.stats.ino), mtimeNs: String(opened.info.stats.mtimeNs) })) {
       await opened?.body?.close();
       return;
     }
     const SUPERSEDED = new Error('superseded');
+    const source = opened.body.stream(0, opened.info.size);
     let release: (() => Promise<void>) | undefined;
     try {
-      const info = await this.under.write(
-        bucket,
-        key,
-        { source: opened.body.stream(0, opened.info.size), size: opened.info.size },
-        opened.info.owner,
-        async () => {
-          release = await this.lockKey(bucket, key);
-          if (!isJobVersion(await this.local.version(bucket, key))) throw SUPERSEDED;
-          // Attributes as they are now (tags may have changed while it waited).
-          return persisted(attributesOf(await this.local.head(bucket, key)));
-        },
-      );
+      const info = await this.under.write(bucket, key, { source, size: opened.info.size }, opened.info.owner, async () => {
+        release = await this.lockKey(bucket, key);
+        if (!isJobVersion(await this.local.version(bucket, key))) throw SUPERSEDED;
+        // Attributes as they are now (tags may have changed while it waited).
+        return persisted(attributesOf(await this.local.head(bucket, key)));
+      });
       // In the under store: the cache-only version becomes its copy, evictable like any other.
       const origin = await this.under.version(bucket, key);
       if (origin && sameBytes(origin, stampOf(info.stats))) await this.adopt(bucket, key, job, origin, info);
       persists.inc();
     } catch (e) {
-      if (e !== SUPERSEDED) throw e;
+      if (e === SUPERSEDED) return;
+      if (!(e instanceof S3Error) || RETRIED.has(e.code)) throw e;
+      log.error(`cache: ${bucket}/${key} cannot be persisted, it stays in the cache only: ${e.code}: ${e.message}`);
+      if (!release) release = await this.lockKey(bucket, key);
+      if (isJobVersion(await this.local.version(bucket, key))) {
+        await this.local.updateAttributes(bucket, key, (current) => ({ ...current, persistence: 'NOT_PERSISTED' }));
+      }
     } finally {
+      source.destroy();
       await release?.();
       await opened.body.close();
     }
+  }
+
+  /** Queues the cache-only objects waiting for a persist that has no job (a crash came between). */
+  async requeueOrphans(): Promise<number> {
+    const queued = await this.persistQueue.versionsQueued();
+    let requeued = 0;
+    for (const bucket of await this.disk.localBuckets.names()) {
+      const cursor = await this.local.keys(bucket, { prefix: '' }).catch(() => undefined);
+      for (let entry = await cursor?.next(); entry; entry = await cursor?.next()) {
+        if (entry.kind !== 'file') continue;
+        const info = await entry.describe();
+        if (info?.persistence !== 'TO_BE_PERSISTED') continue;
+        const job = { bucket, key: info.key, ino: String(info.stats.ino), mtimeNs: String(info.stats.mtimeNs) };
+        if (queued.has(`${keyHash(bucket, info.key)}:${job.ino}:${job.mtimeNs}`)) continue;
+        await this.persistQueue.enqueue(job);
+        requeued++;
+      }
+    }
+    return requeued;
   }
 
   /** Turns the persisted cache-only version into the key's copy (same bytes, same file). Key lock held. */
@@ -450,6 +527,9 @@ export class TieredStore implements ObjectStore {
     else await this.disk.ledger.forget(replaced + (await this.disk.copies.remove(bucket, key)));
   }
 }
+
+/** Persist failures worth trying again: the under store was busy, full or failing, not refusing the key. */
+const RETRIED = new Set(['SlowDown', 'InsufficientStorage', 'InternalError', 'ServiceUnavailable', 'RequestTimeout']);
 
 function copyDetails(info: ObjectInfo, origin: VersionStamp): CopyDetails {
   return { origin, foreign: info.foreign, attributes: persisted(attributesOf(info)) };
@@ -481,20 +561,33 @@ class CachingBody implements ObjectBody {
       return this.body.sendRange(start, length, out);
     }
     const origin = stampOf(this.info.stats);
-    for (let attempt = 0; attempt < 3; attempt++) {
+    {
       // Another read is filling this very version: follow it rather than read the under store again.
       const filling = await runningFill(disk, this.bucket, this.key, origin);
-      if (filling) {
-        const rest = (offset: number) => this.body.stream(offset, length - offset);
-        return pump(followFill(disk, this.bucket, this.key, filling, length, rest), out);
-      }
+      if (filling) return this.follow(filling, length, out);
       const sink = await FillSink.start(disk, this.bucket, this.key, length, origin);
-      if (sink === 'busy') continue; // another read began its fill just now: follow it
-      if (!sink) break;
-      fills.inc();
-      return pump(this.body.stream(0, length), new CacheTee(sink, copyDetails(this.info, origin)), out);
+      if (sink === 'busy') return this.followOrRead(origin, length, out); // another read began its fill just now
+      if (!sink) return this.body.sendRange(0, length, out);
+      try {
+        // Inside: a body closed already (a copy that failed meanwhile) throws here, and the fill goes.
+        const bytes = this.body.stream(0, length);
+        return await pump(bytes, new CacheTee(sink, this.tiers.readFillDone(sink, this.bucket, this.key, this.info, origin)), out);
+      } catch (e) {
+        await sink.abort();
+        throw e;
+      }
     }
     return this.body.sendRange(start, length, out);
+  }
+
+  private follow(temp: string, length: number, out: Writable): Promise<void> {
+    const rest = (offset: number): Readable => this.body.stream(offset, length - offset);
+    return pump(followFill(this.tiers.disk, this.bucket, this.key, temp, length, rest), out);
+  }
+
+  private async followOrRead(origin: VersionStamp, length: number, out: Writable): Promise<void> {
+    const filling = await runningFill(this.tiers.disk, this.bucket, this.key, origin);
+    return filling ? this.follow(filling, length, out) : this.body.sendRange(0, length, out);
   }
 
   stream(start: number, length: number): PassThrough {
