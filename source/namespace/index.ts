@@ -21,7 +21,7 @@ export { partsContent, type FileFiller } from './assembly';
 export type { BucketInfo } from './buckets';
 export { KeyWalker, compareKeys, type WalkEntry } from './listing';
 export type { CacheCounters } from './cache/tiers';
-export type { ContentHeaders, ObjectAttributes, Persistence, Tag } from './metadata';
+export type { ContentHeaders, ObjectAttributes, ObjectChecksum, Persistence, Tag } from './metadata';
 export * from './names';
 export { attributesOf, type ObjectInfo } from './object-info';
 export type { Page, PageRequest } from './pages';

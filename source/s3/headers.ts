@@ -1,6 +1,6 @@
 // Request headers shared by the object actions: content headers, user metadata, conditions.
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { S3Error, headerNotImplemented, invalidRange, metadataTooLarge, noSuchKey, notModified, preconditionFailed } from '../errors';
+import { S3Error, invalidRange, metadataTooLarge, noSuchKey, notModified, preconditionFailed } from '../errors';
 import { headerValue } from '../http/headers';
 import { setSafeHeader } from '../http/respond';
 import type { ContentHeaders, ObjectInfo, ObjectKey, WriteCondition } from '../namespace';
@@ -81,20 +81,21 @@ function etagMatches(list: string, etag: string): boolean {
 }
 
 /**
- * PutObject's conditional writes: If-None-Match: * creates only, If-Match replaces only the
- * version with that ETag (NoSuchKey when there is none). CompleteMultipartUpload does not take
- * them yet.
+ * The conditional writes of PutObject and CompleteMultipartUpload: If-None-Match: * creates only,
+ * If-None-Match: "<etag>" does not replace a version with that ETag; If-Match: * replaces any
+ * object and If-Match: "<etag>" only the version with that ETag (NoSuchKey when there is none).
  */
 export function writeCondition(headers: IncomingHttpHeaders, key: ObjectKey): WriteCondition {
   const ifNoneMatch = headerValue(headers, 'if-none-match');
   const ifMatch = headerValue(headers, 'if-match');
-  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw headerNotImplemented('If-None-Match');
   const condition: WriteCondition = {};
-  if (ifNoneMatch !== undefined) condition.createOnly = true;
-  if (ifMatch !== undefined) {
+  if (ifNoneMatch?.trim() === '*') condition.createOnly = true;
+  const unlessTagged = ifNoneMatch !== undefined && !condition.createOnly ? ifNoneMatch : undefined;
+  if (ifMatch !== undefined || unlessTagged !== undefined) {
     condition.check = (current) => {
-      if (!current) throw noSuchKey(key);
-      if (!etagMatches(ifMatch, current.etag)) throw preconditionFailed('If-Match');
+      if (ifMatch !== undefined && !current) throw noSuchKey(key);
+      if (ifMatch !== undefined && !etagMatches(ifMatch, current!.etag)) throw preconditionFailed('If-Match');
+      if (unlessTagged !== undefined && current && etagMatches(unlessTagged, current.etag)) throw preconditionFailed('If-None-Match');
     };
   }
   return condition;
