@@ -146,7 +146,8 @@ export function aws(server: Endpoint, args: string[], user = 'testuser'): Promis
 
 /**
  * Runs a python3 script with boto3 available; the script gets ENDPOINT, USER and a ready `s3`
- * client (path-style, the access key is the user) as globals.
+ * client (path-style, the access key is the user) as globals, and `code(f)`: 'OK' when `f()`
+ * succeeds, else the S3 error code it failed with.
  */
 export function boto3(server: Endpoint, script: string, user = 'testuser'): Promise<CommandResult> {
   const prelude = [
@@ -155,6 +156,12 @@ export function boto3(server: Endpoint, script: string, user = 'testuser'): Prom
     `ENDPOINT = ${JSON.stringify(server.endpoint)}`,
     `USER = ${JSON.stringify(user)}`,
     "s3 = boto3.client('s3', endpoint_url=ENDPOINT, aws_access_key_id=USER, aws_secret_access_key='dummy-secret', region_name='us-east-1', config=Config(s3={'addressing_style': 'path'}, retries={'max_attempts': 1}))",
+    'from botocore.exceptions import ClientError',
+    'def code(f):',
+    '    try:',
+    "        f(); return 'OK'",
+    '    except ClientError as e:',
+    "        return e.response['Error']['Code']",
     '',
   ].join('\n');
   return run('python3', ['-c', prelude + script], awsEnv(user));

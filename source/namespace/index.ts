@@ -25,7 +25,7 @@ export type { ContentHeaders, ObjectAttributes, ObjectChecksum, Persistence, Tag
 export * from './names';
 export { attributesOf, type ObjectInfo } from './object-info';
 export type { Page, PageRequest } from './pages';
-export type { ObjectBody, ObjectStore, OpenedObject, WriteCondition, WriteContent } from './store';
+export type { DeleteCondition, ObjectBody, ObjectStore, OpenedObject, WriteCondition, WriteContent } from './store';
 export type { ClaimedUpload, CompletedUpload, PartInfo, UploadRecord, UploadStore } from './uploads';
 
 export interface NamespaceOptions {

@@ -1,9 +1,9 @@
 // Request headers shared by the object actions: content headers, user metadata, conditions.
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { S3Error, invalidRange, metadataTooLarge, noSuchKey, notModified, preconditionFailed } from '../errors';
+import { S3Error, invalidArgument, invalidRange, metadataTooLarge, noSuchKey, notModified, preconditionFailed } from '../errors';
 import { headerValue } from '../http/headers';
 import { setSafeHeader } from '../http/respond';
-import type { ContentHeaders, ObjectInfo, ObjectKey, WriteCondition } from '../namespace';
+import type { ContentHeaders, DeleteCondition, ObjectInfo, ObjectKey, WriteCondition } from '../namespace';
 
 const CONTENT_HEADERS: [keyof ContentHeaders, string][] = [
   ['contentType', 'content-type'],
@@ -99,6 +99,46 @@ export function writeCondition(headers: IncomingHttpHeaders, key: ObjectKey): Wr
     };
   }
   return condition;
+}
+
+const DELETE_HEADER_NAMES = { etag: 'If-Match', lastModified: 'x-amz-if-match-last-modified-time', size: 'x-amz-if-match-size' };
+
+/** What a conditional delete names of the version it may remove (headers of DeleteObject, elements of DeleteObjects). */
+export interface DeletePreconditions {
+  etag?: string | undefined;
+  lastModified?: string | undefined;
+  size?: string | undefined;
+}
+
+/**
+ * The condition of a conditional delete, or undefined when it names none: If-Match (an ETag or
+ * `*`), the last-modified time (to the second, as S3 gives it) and the size must all hold, or
+ * PreconditionFailed; a key that does not exist is deleted as ever (204), as S3 documents.
+ */
+export function deleteCondition(wanted: DeletePreconditions, names = DELETE_HEADER_NAMES): DeleteCondition | undefined {
+  const { etag, lastModified, size } = wanted;
+  if (etag === undefined && lastModified === undefined && size === undefined) return undefined;
+  const time = lastModified === undefined ? undefined : Date.parse(lastModified);
+  if (time !== undefined && Number.isNaN(time)) {
+    throw invalidArgument('The last-modified time is not a valid date.', names.lastModified, lastModified);
+  }
+  if (size !== undefined && !/^\d{1,16}$/.test(size.trim())) throw invalidArgument('The size is not a valid number.', names.size, size);
+  return (current) => {
+    if (etag !== undefined && !etagMatches(etag, current.etag)) throw preconditionFailed(names.etag);
+    if (time !== undefined && Math.floor(current.lastModified.getTime() / 1000) !== Math.floor(time / 1000)) {
+      throw preconditionFailed(names.lastModified);
+    }
+    if (size !== undefined && current.size !== Number(size)) throw preconditionFailed(names.size);
+  };
+}
+
+/** DeleteObject's conditional headers. */
+export function deleteConditionOf(headers: IncomingHttpHeaders): DeleteCondition | undefined {
+  return deleteCondition({
+    etag: headerValue(headers, 'if-match'),
+    lastModified: headerValue(headers, 'x-amz-if-match-last-modified-time'),
+    size: headerValue(headers, 'x-amz-if-match-size'),
+  });
 }
 
 export interface Conditions {

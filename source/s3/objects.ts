@@ -1,4 +1,4 @@
-// Single objects: PutObject, GetObject, HeadObject, DeleteObject.
+// Single objects: PutObject, GetObject, HeadObject, DeleteObject (conditional too).
 import { S3Error, badKey, invalidArgument, invalidPartNumber } from '../errors';
 import { headerValue } from '../http/headers';
 import { sendEmpty, setSafeHeader } from '../http/respond';
@@ -8,6 +8,7 @@ import { checksumHeaders, objectChecksumOf } from './checksum-nodes';
 import type { RequestContext } from './context';
 import {
   checkConditions,
+  deleteConditionOf,
   parseContentHeaders,
   parseRange,
   parseUserMetadata,
@@ -136,6 +137,6 @@ export async function headObject(ctx: RequestContext): Promise<void> {
 }
 
 export async function deleteObject(ctx: RequestContext): Promise<void> {
-  await ctx.services.namespace.objects.delete(bucketOf(ctx), keyOf(ctx));
+  await ctx.services.namespace.objects.delete(bucketOf(ctx), keyOf(ctx), deleteConditionOf(ctx.req.headers));
   sendEmpty(ctx.res, 204);
 }
