@@ -394,6 +394,47 @@ export function rawExchange(
   });
 }
 
+export interface ContinueOutcome {
+  /** 100 Continue came, and the body was sent after it. */
+  continued: boolean;
+  status: number;
+  text: string;
+}
+
+/** Sends the head, waits: on 100 Continue sends the body; on a final answer sends nothing more. */
+export function expectExchange(server: Endpoint, head: string, body: Buffer): Promise<ContinueOutcome> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(server.port, '127.0.0.1');
+    let text = '';
+    let continued = false;
+    socket.on('error', reject);
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      if (!continued && text.startsWith('HTTP/1.1 100')) {
+        continued = true;
+        text = text.slice(text.indexOf('\r\n\r\n') + 4);
+        socket.write(body);
+      }
+      const end = text.indexOf('\r\n\r\n');
+      if (/^HTTP\/1\.1 [2-5]\d\d/.test(text) && end >= 0) {
+        const length = /content-length: (\d+)/i.exec(text.slice(0, end));
+        if (text.length >= end + 4 + Number(length?.[1] ?? 0)) {
+          socket.destroy();
+          resolve({ continued, status: Number(text.slice(9, 12)), text });
+        }
+      }
+    });
+    socket.write(head);
+  });
+}
+
+/** A sluice with --auth sigv4 and a credentials file of these lines (ACCESS SECRET USER [admin]). */
+export async function startSigV4(credentials: string, options: StartOptions = {}): Promise<Sluice> {
+  const file = join(tempDir('sluice-sigv4-'), 'credentials');
+  writeFileSync(file, credentials);
+  return startSluice({ ...options, args: ['--auth', 'sigv4', '--credentials', file, ...(options.args ?? [])] });
+}
+
 /** The JSON a python/aws run printed on its last stdout line; throws with stderr when it failed. */
 export function lastJson<T = unknown>(result: CommandResult): T {
   if (result.code !== 0) throw new Error(`exit ${result.code}: ${result.stderr}${result.stdout}`);

@@ -34,6 +34,11 @@ export interface Exchange {
   rawPath: string;
   /** What the access log says beyond method, path, status and time; the handler fills it in. */
   log: { user: string; action: string };
+  /**
+   * The client sent Expect: 100-continue and waits before sending its body: the handler decides
+   * whether to let it (res.writeContinue(), before reading the body) or to answer at once.
+   */
+  expectsContinue: boolean;
 }
 
 /** Answers a request; a failure it throws is answered with the S3 error document. */
@@ -72,6 +77,8 @@ export function createHttpServer(handler: RequestHandler, options: ServerOptions
     (req, res) => void handle(handler, options, req, res),
   );
   server.timeout = IDLE_SOCKET_MS;
+  // Expect: 100-continue is the handler's to answer (Node would send 100 Continue at once).
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handle(handler, options, req, res, true));
   // Node answers an Expect other than 100-continue with 417 unless told otherwise; S3 clients
   // expect the request to proceed.
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => void handle(handler, options, req, res));
@@ -125,7 +132,13 @@ function clientErrorOf(err: NodeJS.ErrnoException): S3Error {
   }
 }
 
-async function handle(handler: RequestHandler, options: ServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  handler: RequestHandler,
+  options: ServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  expectsContinue = false,
+): Promise<void> {
   const started = process.hrtime.bigint();
   const requestId = nextRequestId();
   res.setHeader('x-amz-request-id', requestId);
@@ -139,7 +152,7 @@ async function handle(handler: RequestHandler, options: ServerOptions, req: Inco
   } catch {
     // not a target we can split: the handler reports it; the log shows it as sent
   }
-  const exchange: Exchange = { req, res, requestId, rawPath, log: { user: '-', action: '-' } };
+  const exchange: Exchange = { req, res, requestId, rawPath, log: { user: '-', action: '-' }, expectsContinue };
   if (options.accessLog) {
     res.once('close', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;

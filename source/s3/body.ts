@@ -16,7 +16,9 @@ import { pump } from '../streams/pump';
 import type { RequestContext } from './context';
 
 /** What receiving a body needs of a request (a RequestContext is one). */
-export type BodySource = Pick<RequestContext, 'req' | 'res' | 'identity'> & { services: { config: { bodyTimeoutMs: number } } };
+export type BodySource = Pick<RequestContext, 'req' | 'res' | 'identity' | 'sendContinue'> & {
+  services: { config: { bodyTimeoutMs: number } };
+};
 
 export interface VerifiedBody {
   md5: Buffer;
@@ -165,6 +167,7 @@ export function receiveBody(ctx: BodySource, options: BodyOptions = {}): Incomin
   // The request is piped, not pipelined: a failure downstream must leave the socket alive so
   // that the error response can still be sent.
   const inlet = new PassThrough({ highWaterMark: STAGE_BYTES });
+  ctx.sendContinue(); // everything that could refuse the request on its headers has
   req.pipe(inlet);
   const abort = (): void => {
     if (!req.complete) inlet.destroy(new S3Error('IncompleteBody', 'The client closed the connection before the whole body arrived.'));

@@ -33,7 +33,11 @@ export function parseContentHeaders(headers: IncomingHttpHeaders): ContentHeader
   return result;
 }
 
-/** x-amz-meta-* headers, bounded in total size (names without the prefix plus values). */
+/**
+ * x-amz-meta-* headers, bounded in total size (names without the prefix plus values, in bytes).
+ * Values are kept as Node gives them, one character per byte received (latin1), and go out the
+ * same way: a UTF-8 value (boto3 sends raw UTF-8) comes back byte for byte.
+ */
 export function parseUserMetadata(headers: IncomingHttpHeaders, maxSize: number): Record<string, string> {
   const meta: Record<string, string> = {};
   let size = 0;
@@ -42,7 +46,7 @@ export function parseUserMetadata(headers: IncomingHttpHeaders, maxSize: number)
     const key = name.slice('x-amz-meta-'.length);
     const text = Array.isArray(value) ? value.join(',') : value;
     meta[key] = text;
-    size += Buffer.byteLength(key) + Buffer.byteLength(text);
+    size += Buffer.byteLength(key, 'latin1') + Buffer.byteLength(text, 'latin1');
   }
   if (maxSize > 0 && size > maxSize) throw metadataTooLarge(size, maxSize);
   return meta;
