@@ -26,6 +26,8 @@ t.test('SIMPLE: 100 Continue only for a request that will be served', async (t) 
     ['an invalid key', head('/exp/a/../b'), 400, 'InvalidArgument'],
     ['too many tags', head('/exp/tags', `x-amz-tagging: ${Array.from({ length: 11 }, (_, i) => `k${i}=v`).join('&')}\r\n`), 400, 'InvalidTag'],
   ];
+  const noLength = `PUT /exp/none HTTP/1.1\r\nHost: x\r\nAuthorization: ${simpleAuth()}\r\nExpect: 100-continue\r\n\r\n`;
+  refusals.push(['neither Content-Length nor chunked encoding', noLength, 411, 'MissingContentLength']);
   for (const [what, request, status, code] of refusals) {
     const refused = await expectExchange(server, request, body);
     t.notOk(refused.continued, `${what}: no 100 Continue, the body is never sent`);

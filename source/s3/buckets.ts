@@ -1,6 +1,6 @@
 // Buckets: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, and the
 // read-only answers tools ask for (versioning status, ACLs).
-import { S3Error } from '../errors';
+import { S3Error, isS3Error } from '../errors';
 import { child, parseXml } from '../http/request-xml';
 import { sendEmpty, sendXml } from '../http/respond';
 import { readSmallBody } from './body';
@@ -34,7 +34,13 @@ export async function createBucket(ctx: RequestContext): Promise<void> {
     if (root.name !== 'CreateBucketConfiguration') throw new S3Error('MalformedXML');
     child(root, 'LocationConstraint');
   }
-  await ctx.services.namespace.buckets.create(bucket, ctx.user);
+  try {
+    await ctx.services.namespace.buckets.create(bucket, ctx.user);
+  } catch (e) {
+    // S3's legacy rule: in us-east-1, creating a bucket you already own succeeds (and leaves it as
+    // it is); every other region answers BucketAlreadyOwnedByYou.
+    if (!isS3Error(e, 'BucketAlreadyOwnedByYou') || ctx.services.config.region !== 'us-east-1') throw e;
+  }
   sendEmpty(ctx.res, 200, { Location: `/${bucket}` });
 }
 
