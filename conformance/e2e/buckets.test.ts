@@ -23,10 +23,12 @@ t.test('CreateBucket, ListBuckets per user, HeadBucket, DeleteBucket with the aw
 
   t.equal((await aws(server, ['s3api', 'head-bucket', '--bucket', 'alpha-bucket'])).code, 0, 'HeadBucket of an existing bucket');
 
-  const again = await aws(server, ['s3api', 'create-bucket', '--bucket', 'alpha-bucket']);
-  t.match(again.stderr, /BucketAlreadyOwnedByYou/, 'creating your own bucket again');
-
   await putObject(server, 'alpha-bucket', 'dir/file.txt', 'content');
+  // us-east-1's legacy rule, as S3 keeps it: creating a bucket you own again is a success.
+  const again = await aws(server, ['s3api', 'create-bucket', '--bucket', 'alpha-bucket']);
+  t.equal(again.code, 0, `creating your own bucket again in us-east-1 ${again.stderr}`);
+  t.equal((await s3(server, 'GET', '/alpha-bucket/dir/file.txt')).text, 'content', 'and its objects are left alone');
+
   const notEmpty = await aws(server, ['s3api', 'delete-bucket', '--bucket', 'alpha-bucket']);
   t.match(notEmpty.stderr, /BucketNotEmpty/, 'a bucket holding objects is not deleted');
   t.ok(existsSync(join(server.root, 'alpha-bucket', 'dir', 'file.txt')), 'and its objects are untouched');
@@ -43,10 +45,7 @@ t.test('raw HTTP: status codes, error documents and bucket names', async (t) => 
 
   const created = await s3(server, 'PUT', '/api/v1/s3/raw-bucket');
   t.equal(created.status, 200);
-  const dup = await s3(server, 'PUT', '/raw-bucket');
-  t.equal(dup.status, 409);
-  t.equal(errorCode(dup), 'BucketAlreadyOwnedByYou');
-  t.equal(xmlValue(dup.text, 'Resource'), '/raw-bucket');
+  t.equal((await s3(server, 'PUT', '/raw-bucket')).status, 200, 'your own bucket again, in us-east-1');
   const other = await s3(server, 'PUT', '/raw-bucket', { user: 'mallory' });
   t.equal(other.status, 409);
   t.equal(errorCode(other), 'BucketAlreadyExists');
@@ -168,4 +167,19 @@ print(json.dumps(out))
   t.equal(errorCode(malformed), 'MalformedXML');
   const noBody = await s3(server, 'PUT', '/tagged?tagging', { body: '' });
   t.equal(noBody.status, 400, 'an empty tagging body is refused');
+});
+
+t.test('CreateBucket of a bucket you own, outside us-east-1: BucketAlreadyOwnedByYou', async (t) => {
+  const server = await startSluice({ args: ['--region', 'eu-west-1'] });
+  t.teardown(() => server.stop());
+  await createBucket(server, 'regional');
+  await putObject(server, 'regional', 'k', 'kept');
+  const dup = await s3(server, 'PUT', '/regional');
+  t.equal(dup.status, 409);
+  t.equal(errorCode(dup), 'BucketAlreadyOwnedByYou');
+  t.equal(xmlValue(dup.text, 'Resource'), '/regional');
+  t.equal(errorCode(await s3(server, 'PUT', '/regional', { user: 'mallory' })), 'BucketAlreadyExists', "another user's");
+  t.equal((await s3(server, 'GET', '/regional/k')).text, 'kept');
+  const result = await boto3(server, `print(json.dumps(code(lambda: s3.create_bucket(Bucket='regional'))))`);
+  t.equal(lastJson(result), 'BucketAlreadyOwnedByYou', 'boto3 sees it too');
 });

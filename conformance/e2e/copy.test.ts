@@ -129,6 +129,8 @@ t.test('copy onto itself, and the errors of CopyObject', async (t) => {
   await putObject(server, 'self', 'same.txt', 'same bytes', { 'Content-Type': 'text/plain', 'x-amz-meta-old': '1' });
   const file = join(server.root, 'self', 'same.txt');
   const before = statSync(file);
+  const listedBefore = xmlValue((await s3(server, 'GET', '/self?list-type=2')).text, 'LastModified')!;
+  await new Promise((r) => setTimeout(r, 20));
 
   const illegal = await s3(server, 'PUT', '/self/same.txt', { headers: { 'x-amz-copy-source': '/self/same.txt' } });
   t.equal(illegal.status, 400);
@@ -139,9 +141,12 @@ t.test('copy onto itself, and the errors of CopyObject', async (t) => {
     '--metadata-directive', 'REPLACE', '--content-type', 'application/json', '--metadata', 'new=2',
   ]);
   t.equal(replace.code, 0, replace.stderr);
-  t.equal(JSON.parse(replace.stdout).CopyObjectResult.ETag, `"${md5Hex('same bytes')}"`);
-  const afterStat = statSync(file);
-  t.equal(afterStat.ino, before.ino, 'the bytes were not rewritten: same inode');
+  const result = JSON.parse(replace.stdout).CopyObjectResult;
+  t.equal(result.ETag, `"${md5Hex('same bytes')}"`);
+  // As in S3 the copy is a new version: a new file renamed into place, a new LastModified.
+  t.not(statSync(file).ino, before.ino, 'a new version: a new file took the old one\'s place');
+  t.ok(Date.parse(result.LastModified) > Date.parse(listedBefore), `a new LastModified (${listedBefore} → ${result.LastModified})`);
+  t.equal(xmlValue((await s3(server, 'GET', '/self?list-type=2')).text, 'LastModified'), new Date(result.LastModified).toISOString(), 'listed too');
   t.equal(readFileSync(file, 'utf8'), 'same bytes');
   const head = await s3(server, 'HEAD', '/self/same.txt');
   t.equal(head.headers['content-type'], 'application/json', 'the metadata changed');

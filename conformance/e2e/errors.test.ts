@@ -4,8 +4,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
-import { boto3, createBucket, errorCode, lastJson, putObject, rawExchange, s3, simpleAuth, startSluice, xmlValue, type RawResponse, type Sluice } from '../lib/harness';
+import { boto3, createBucket, errorCode, lastJson, putObject, rawExchange, s3, simpleAuth, startSigV4, startSluice, xmlValue, type RawResponse, type Sluice } from '../lib/harness';
 
 /** Checks an error document: its fields, the request id header, and that nothing internal leaks. */
 function checkError(t: tap.Test, server: Sluice, res: RawResponse, status: number, code: string, resource: string, what: string): void {
@@ -208,4 +209,24 @@ t.test('bodies refused before they are read hold no memory afterwards', async (t
   const grown = (currentRss() - before) / 1e6;
   t.ok(grown < 40, `800 refused 200 KB bodies: RSS grew ${grown.toFixed(1)} MB`);
   t.equal((await s3(server, 'GET', '/exists/file')).text, 'x', 'the server serves on');
+});
+
+t.test('a key that is not UTF-8 once percent-decoded is 400 InvalidURI, whatever the method and the auth mode', async (t) => {
+  const simple = await startSluice();
+  t.teardown(() => simple.stop());
+  const signed = await startSigV4('AKALICE alice-secret alice\n');
+  t.teardown(() => signed.stop());
+  for (const server of [simple, signed]) {
+    const user = server === simple ? 'testuser' : null;
+    if (server === simple) await createBucket(server, 'utf');
+    const bad = ['%FF', 'a%C3', '%C0%AF', '%ED%A0%80', '%F4%90%80%80', 'ok/%E2%82'];
+    for (const key of bad) {
+      for (const [method, query] of [['GET', ''], ['HEAD', ''], ['PUT', ''], ['DELETE', ''], ['POST', '?uploads'], ['GET', '?tagging']]) {
+        const res = await s3(server, method!, `/utf/${key}${query}`, { body: method === 'PUT' ? 'x' : '', user });
+        t.equal(res.status, 400, `${server === simple ? 'SIMPLE' : 'SigV4'} ${method} ${key}${query}: 400`);
+        if (method !== 'HEAD') t.equal(errorCode(res), 'InvalidURI', `${method} ${key}${query}: InvalidURI`);
+      }
+    }
+  }
+  t.same(readdirSync(join(simple.root, 'utf')), [], 'nothing was written');
 });

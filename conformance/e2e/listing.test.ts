@@ -67,8 +67,8 @@ t.test('ListObjects (v1): order, prefix, delimiter, markers, encoding', async (t
   t.same([...xmlValues(next.text, 'Key'), ...xmlValues(next.text, 'Prefix').slice(1)], ['a0', 'b'], 'the page after a common prefix skips its keys');
 
   const encoded = await list(server, 'list-v1', { 'encoding-type': 'url', prefix: 'c d', delimiter: '/' });
-  t.same(xmlValues(encoded.text, 'Key'), ['c+d%2Be'], 'encoding-type=url: space as +, + as %2B');
-  t.equal(xmlValue(encoded.text, 'Prefix'), 'c+d');
+  t.same(xmlValues(encoded.text, 'Key'), ['c%20d%2Be'], 'encoding-type=url: space as %20, + as %2B');
+  t.equal(xmlValue(encoded.text, 'Prefix'), 'c%20d');
   t.equal(xmlValue(encoded.text, 'EncodingType'), 'url');
   const encodedAll = await list(server, 'list-v1', { 'encoding-type': 'url' });
   t.ok(xmlValues(encodedAll.text, 'Key').includes('%C3%A9'), 'non-ASCII keys are percent-encoded');

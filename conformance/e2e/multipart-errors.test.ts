@@ -86,6 +86,8 @@ t.test('CompleteMultipartUpload refuses bad part lists and the upload survives e
     ['a repeated number', [{ partNumber: 1, etag: e1 }, { partNumber: 1, etag: e1 }], 'InvalidPartOrder'],
     ['a small part that is not last', [{ partNumber: 1, etag: e1 }, { partNumber: 2, etag: e2 }, { partNumber: 3, etag: e3 }], 'EntityTooSmall'],
     ['garbage', 'this is not xml <<<', 'MalformedXML'],
+    ['an empty body', '', 'MalformedXML'],
+    ['a body of white space', '  \n ', 'MalformedXML'],
     ['an empty part list', '<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></CompleteMultipartUpload>', 'MalformedXML'],
     ['the wrong root', `<Delete><Part><PartNumber>1</PartNumber><ETag>"${e1}"</ETag></Part></Delete>`, 'MalformedXML'],
     ['a part number that is no number', `<CompleteMultipartUpload><Part><PartNumber>one</PartNumber><ETag>"${e1}"</ETag></Part></CompleteMultipartUpload>`, 'MalformedXML'],

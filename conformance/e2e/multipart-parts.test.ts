@@ -2,9 +2,8 @@
 // and owner recorded by CreateMultipartUpload reach the object; a part whose Content-MD5 does not
 // match, or whose body stops short, is not stored; Expect: 100-continue; aws-chunked parts.
 import { createHash } from 'node:crypto';
-import { connect } from 'node:net';
 import t from 'tap';
-import { createBucket, errorCode, objectPath, rawExchange, s3, simpleAuth, startSluice, xmlValue, xmlValues, type Sluice } from '../lib/harness';
+import { createBucket, errorCode, expectExchange, objectPath, rawExchange, s3, simpleAuth, startSluice, xmlValue, xmlValues, type Sluice } from '../lib/harness';
 import { MiB, complete, createUpload, md5, multipartETag, partPath, patternBytes, uploadPart } from '../lib/multipart-helpers';
 
 let server: Sluice;
@@ -84,37 +83,19 @@ t.test('a part whose body stops short is not stored; the upload goes on', async 
 
 t.test('Expect: 100-continue: a part is accepted after the interim answer; a bad upload id is refused', async (t) => {
   const id = await createUpload(server, 'parts', 'expect');
-  const exchange = (path: string, body: Buffer): Promise<{ interim: boolean; final: string }> =>
-    new Promise((resolve, reject) => {
-      const socket = connect(server.port, '127.0.0.1');
-      let text = '';
-      let interim = false;
-      socket.on('error', reject);
-      socket.on('data', (d: Buffer) => {
-        text += d.toString('latin1');
-        if (!interim && text.startsWith('HTTP/1.1 100')) {
-          interim = true;
-          text = text.slice(text.indexOf('\r\n\r\n') + 4);
-          socket.write(body);
-        }
-        if (/^HTTP\/1\.1 [2-5]\d\d/.test(text) && /\r\n\r\n/.test(text)) {
-          const length = /content-length: (\d+)/i.exec(text);
-          if (!length || text.length >= text.indexOf('\r\n\r\n') + 4 + Number(length[1])) {
-            socket.destroy();
-            resolve({ interim, final: text });
-          }
-        }
-      });
-      socket.write(`PUT ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${simpleAuth()}\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
-    });
+  const head = (path: string, body: Buffer): string =>
+    `PUT ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: ${simpleAuth()}\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`;
   const body = Buffer.from('sent after 100 Continue');
-  const ok = await exchange(partPath('parts', 'expect', id, 1), body);
-  t.ok(ok.interim, '100 Continue came first');
-  t.match(ok.final, /^HTTP\/1\.1 200/);
-  t.match(ok.final, new RegExp(`etag: "${md5(body)}"`, 'i'));
-  const refused = await exchange(partPath('parts', 'expect', '0f0e0d0c-0b0a-4909-8807-060504030201', 1), body);
-  t.match(refused.final, /^HTTP\/1\.1 404/, 'NoSuchUpload');
-  t.match(refused.final, /<Code>NoSuchUpload<\/Code>/);
+  const path = partPath('parts', 'expect', id, 1);
+  const ok = await expectExchange(server, head(path, body), body);
+  t.ok(ok.continued, '100 Continue came first');
+  t.match(ok.text, /^HTTP\/1\.1 200/);
+  t.match(ok.text, new RegExp(`etag: "${md5(body)}"`, 'i'));
+  const unknown = partPath('parts', 'expect', '0f0e0d0c-0b0a-4909-8807-060504030201', 1);
+  const refused = await expectExchange(server, head(unknown, body), body);
+  t.notOk(refused.continued, 'no 100 Continue for an upload that does not exist');
+  t.match(refused.text, /^HTTP\/1\.1 404/, 'NoSuchUpload');
+  t.match(refused.text, /<Code>NoSuchUpload<\/Code>/);
 });
 
 t.test('aws-chunked parts (unsigned payload with a trailer checksum) are decoded', async (t) => {

@@ -87,10 +87,10 @@ print(json.dumps(out))
     ),
   );
   t.same(result.tags, [
-    { Key: 'team', Value: 'data eng' },
     { Key: 'empty', Value: '' },
     { Key: 'sym', Value: '<&>' },
-  ], 'x-amz-tagging is URL-decoded; empty values and XML characters survive');
+    { Key: 'team', Value: 'data eng' },
+  ], 'x-amz-tagging is URL-decoded; empty values and XML characters survive (listed in key order)');
   t.equal(result.count, 3, 'boto3 sees TagCount');
   t.equal(result.missing, 'NoSuchKey');
   t.equal(result.missing_put, 'NoSuchKey');
@@ -151,4 +151,17 @@ t.test('user metadata is bounded: MetadataTooLarge, --metadata-max-size', async 
 
   const cli = await aws(byDefault, ['s3api', 'put-object', '--bucket', 'meta', '--key', 'cli', '--metadata', `big=${'z'.repeat(2100)}`]);
   t.match(cli.stderr, /MetadataTooLarge/, 'the aws cli reports MetadataTooLarge');
+});
+
+t.test('GetObjectTagging answers in key order; x-amz-tagging takes a key without = as an empty value', async (t) => {
+  const server = await startSluice();
+  t.teardown(() => server.stop());
+  await createBucket(server, 'order');
+  await putObject(server, 'order', 'k', 'x', { 'x-amz-tagging': 'zeta=1&alpha&Beta=&m%C3%BC=%C3%BC&mid=2' });
+  const listed = await s3(server, 'GET', '/order/k?tagging');
+  t.same(xmlValues(listed.text, 'Key'), ['Beta', 'alpha', 'mid', 'mü', 'zeta'], 'keys in UTF-8 byte order, whatever order they were set in');
+  t.same(xmlValues(listed.text, 'Value'), ['', '', '2', 'ü', '1'], 'a key without = has an empty value');
+  await s3(server, 'PUT', '/order/k?tagging', { body: taggingXml([['b', '2'], ['a', '1'], ['c', '3']]) });
+  const viaBoto = await boto3(server, `print(json.dumps([t['Key'] for t in s3.get_object_tagging(Bucket='order', Key='k')['TagSet']]))`);
+  t.same(lastJson(viaBoto), ['a', 'b', 'c'], 'PutObjectTagging\'s tags too, as boto3 reads them');
 });

@@ -146,7 +146,8 @@ export function aws(server: Endpoint, args: string[], user = 'testuser'): Promis
 
 /**
  * Runs a python3 script with boto3 available; the script gets ENDPOINT, USER and a ready `s3`
- * client (path-style, the access key is the user) as globals.
+ * client (path-style, the access key is the user) as globals, and `code(f)`: 'OK' when `f()`
+ * succeeds, else the S3 error code it failed with.
  */
 export function boto3(server: Endpoint, script: string, user = 'testuser'): Promise<CommandResult> {
   const prelude = [
@@ -155,6 +156,12 @@ export function boto3(server: Endpoint, script: string, user = 'testuser'): Prom
     `ENDPOINT = ${JSON.stringify(server.endpoint)}`,
     `USER = ${JSON.stringify(user)}`,
     "s3 = boto3.client('s3', endpoint_url=ENDPOINT, aws_access_key_id=USER, aws_secret_access_key='dummy-secret', region_name='us-east-1', config=Config(s3={'addressing_style': 'path'}, retries={'max_attempts': 1}))",
+    'from botocore.exceptions import ClientError',
+    'def code(f):',
+    '    try:',
+    "        f(); return 'OK'",
+    '    except ClientError as e:',
+    "        return e.response['Error']['Code']",
     '',
   ].join('\n');
   return run('python3', ['-c', prelude + script], awsEnv(user));
@@ -385,6 +392,47 @@ export function rawExchange(
       else if (options.close === 'end') socket.end();
     });
   });
+}
+
+export interface ContinueOutcome {
+  /** 100 Continue came, and the body was sent after it. */
+  continued: boolean;
+  status: number;
+  text: string;
+}
+
+/** Sends the head, waits: on 100 Continue sends the body; on a final answer sends nothing more. */
+export function expectExchange(server: Endpoint, head: string, body: Buffer): Promise<ContinueOutcome> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(server.port, '127.0.0.1');
+    let text = '';
+    let continued = false;
+    socket.on('error', reject);
+    socket.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      if (!continued && text.startsWith('HTTP/1.1 100')) {
+        continued = true;
+        text = text.slice(text.indexOf('\r\n\r\n') + 4);
+        socket.write(body);
+      }
+      const end = text.indexOf('\r\n\r\n');
+      if (/^HTTP\/1\.1 [2-5]\d\d/.test(text) && end >= 0) {
+        const length = /content-length: (\d+)/i.exec(text.slice(0, end));
+        if (text.length >= end + 4 + Number(length?.[1] ?? 0)) {
+          socket.destroy();
+          resolve({ continued, status: Number(text.slice(9, 12)), text });
+        }
+      }
+    });
+    socket.write(head);
+  });
+}
+
+/** A sluice with --auth sigv4 and a credentials file of these lines (ACCESS SECRET USER [admin]). */
+export async function startSigV4(credentials: string, options: StartOptions = {}): Promise<Sluice> {
+  const file = join(tempDir('sluice-sigv4-'), 'credentials');
+  writeFileSync(file, credentials);
+  return startSluice({ ...options, args: ['--auth', 'sigv4', '--credentials', file, ...(options.args ?? [])] });
 }
 
 /** The JSON a python/aws run printed on its last stdout line; throws with stderr when it failed. */

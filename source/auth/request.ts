@@ -9,6 +9,11 @@ export interface SignedRequest {
   /** Path and query exactly as sent: signatures are computed over them. */
   rawPath: string;
   rawQuery: string;
+  /**
+   * The prefix the server is also served under (the Alluxio base path): SigV2 clients (botocore)
+   * sign the resource `/bucket/key` without it.
+   */
+  basePath?: string;
   headers: IncomingHttpHeaders;
   query: URLSearchParams;
 }

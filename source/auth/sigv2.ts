@@ -19,7 +19,7 @@ function header(headers: IncomingHttpHeaders, name: string): string {
   return headerValue(headers, name)?.trim() ?? '';
 }
 
-export function stringToSignV2(request: SignedRequest, dateOrExpires: string): string {
+export function stringToSignV2(request: SignedRequest, dateOrExpires: string, resourcePath = request.rawPath): string {
   const amz = Object.keys(request.headers)
     .filter((name) => name.startsWith('x-amz-'))
     .sort()
@@ -37,13 +37,28 @@ export function stringToSignV2(request: SignedRequest, dateOrExpires: string): s
     .filter(({ name }) => SIGNED_SUBRESOURCES.has(name))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map(({ name, value }) => (value === undefined ? name : `${name}=${value}`));
-  const resource = request.rawPath + (subresources.length > 0 ? `?${subresources.join('&')}` : '');
+  const resource = resourcePath + (subresources.length > 0 ? `?${subresources.join('&')}` : '');
   const { headers } = request;
   return [request.method, header(headers, 'content-md5'), header(headers, 'content-type'), dateOrExpires, amz + resource].join('\n');
 }
 
+/** Signed as the bytes the client signed: header values arrive as latin1 strings (see sigv4.ts stringToSign). */
 function sign(secretKey: string, text: string): string {
-  return createHmac('sha1', secretKey).update(text, 'utf8').digest('base64');
+  return createHmac('sha1', secretKey).update(text, 'latin1').digest('base64');
+}
+
+/**
+ * The resources a client may have signed: the path as sent, and (under the base path) the path
+ * after it, which is what botocore signs for an endpoint like http://host/api/v1/s3/.
+ */
+function signedResources(request: SignedRequest): string[] {
+  const base = request.basePath;
+  const inside = base !== undefined && base !== '' && request.rawPath.startsWith(`${base}/`);
+  return inside ? [request.rawPath, request.rawPath.slice(base.length)] : [request.rawPath];
+}
+
+function matches(request: SignedRequest, secretKey: string, dateOrExpires: string, signature: string): boolean {
+  return signedResources(request).some((path) => signaturesEqual(sign(secretKey, stringToSignV2(request, dateOrExpires, path)), signature));
 }
 
 export function verifySignatureV2(request: SignedRequest, secretKey: string, now = Date.now()): void {
@@ -56,7 +71,7 @@ export function verifySignatureV2(request: SignedRequest, secretKey: string, now
     const time = Date.parse(header(request.headers, 'x-amz-date') || date);
     if (Number.isNaN(time)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
     if (Math.abs(now - time) > MAX_CLOCK_SKEW_MS) throw new S3Error('RequestTimeTooSkewed');
-    if (!signaturesEqual(sign(secretKey, stringToSignV2(request, date)), signature)) throw new S3Error('SignatureDoesNotMatch');
+    if (!matches(request, secretKey, date, signature)) throw new S3Error('SignatureDoesNotMatch');
     return;
   }
   const signature = request.query.get('Signature');
@@ -65,5 +80,5 @@ export function verifySignatureV2(request: SignedRequest, secretKey: string, now
     throw new S3Error('AccessDenied', 'Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters');
   }
   if (now > Number(expires) * 1000) throw new S3Error('AccessDenied', 'Request has expired');
-  if (!signaturesEqual(sign(secretKey, stringToSignV2(request, expires)), signature)) throw new S3Error('SignatureDoesNotMatch');
+  if (!matches(request, secretKey, expires, signature)) throw new S3Error('SignatureDoesNotMatch');
 }

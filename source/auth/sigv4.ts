@@ -105,8 +105,13 @@ export function canonicalRequest(
   return [method, canonicalUri(rawPath), canonicalQuery(rawQuery), canonicalHeaders, signedHeaders.join(';'), payloadHash].join('\n');
 }
 
+/**
+ * The canonical request is hashed as the bytes the client signed. Node gives header values as
+ * latin1 strings (one character per byte as received), and everything else in it is ASCII, so
+ * latin1 turns it back into exactly those bytes: a UTF-8 metadata value is signed as sent.
+ */
 export function stringToSign(amzDate: string, scope: string, canonical: string): string {
-  return [ALGORITHM, amzDate, scope, sha256Hex(canonical)].join('\n');
+  return [ALGORITHM, amzDate, scope, sha256Hex(Buffer.from(canonical, 'latin1'))].join('\n');
 }
 
 export function signaturesEqual(expected: string, given: string): boolean {

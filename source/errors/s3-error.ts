@@ -36,6 +36,9 @@ export class S3Error extends Error {
 
 const detailed = S3Error.detailed;
 
+/** True when `e` is an S3Error with one of these codes. */
+export const isS3Error = (e: unknown, ...codes: ErrorCode[]): e is S3Error => e instanceof S3Error && codes.includes(e.code);
+
 export const noSuchBucket = (bucket: string, message?: string): S3Error => detailed('NoSuchBucket', message, { BucketName: bucket });
 export const noSuchKey = (key: string): S3Error => detailed('NoSuchKey', undefined, { Key: key });
 export const noSuchUpload = (uploadId: string): S3Error => detailed('NoSuchUpload', undefined, { UploadId: uploadId });

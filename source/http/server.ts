@@ -48,6 +48,11 @@ export interface Exchange {
   rawPath: string;
   /** What the access log says beyond method, path, status and time; the handler fills it in. */
   log: { user: string; action: string; bucket?: string | undefined; key?: string | undefined };
+  /**
+   * The client sent Expect: 100-continue and waits before sending its body: the handler decides
+   * whether to let it (res.writeContinue(), before reading the body) or to answer at once.
+   */
+  expectsContinue: boolean;
 }
 
 /** Answers a request; a failure it throws is answered with the S3 error document. */
@@ -140,6 +145,8 @@ export function createHttpServer(handler: RequestHandler, options: ServerOptions
     (req, res) => void handle(handler, requests, req, res),
   );
   server.timeout = IDLE_SOCKET_MS;
+  // Expect: 100-continue is the handler's to answer (Node would send 100 Continue at once).
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => void handle(handler, requests, req, res, true));
   // Node answers an Expect other than 100-continue with 417 unless told otherwise; S3 clients
   // expect the request to proceed.
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => void handle(handler, requests, req, res));
@@ -233,7 +240,13 @@ function clientErrorOf(err: NodeJS.ErrnoException): S3Error {
   }
 }
 
-async function handle(handler: RequestHandler, requests: Requests, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  handler: RequestHandler,
+  requests: Requests,
+  req: IncomingMessage,
+  res: ServerResponse,
+  expectsContinue = false,
+): Promise<void> {
   const options = requests.options;
   const started = performance.now();
   const requestId = nextRequestId();
@@ -251,7 +264,7 @@ async function handle(handler: RequestHandler, requests: Requests, req: Incoming
   } catch {
     // not a target we can split: the handler reports it; the log shows it as sent
   }
-  const exchange: Exchange = { req, res, requestId, rawPath, log: { user: '-', action: NO_ACTION } };
+  const exchange: Exchange = { req, res, requestId, rawPath, log: { user: '-', action: NO_ACTION }, expectsContinue };
   // A request is done when its handler has settled and its answer is closed, in either order.
   let pending = 2;
   res.once('close', () => {

@@ -19,13 +19,13 @@ import { UploadStore } from './uploads';
 export { partsContent, type FileFiller } from './assembly';
 export type { BucketInfo } from './buckets';
 export { KeyWalker, compareKeys, type WalkEntry } from './listing';
-export type { ContentHeaders, ObjectAttributes, Persistence, Tag } from './metadata';
+export type { ContentHeaders, ObjectAttributes, ObjectChecksum, Persistence, Tag } from './metadata';
 export * from './names';
 export { attributesOf, type ObjectInfo } from './object-info';
 export { Janitor, sweepOwnTempFiles } from './janitor';
 export { Layout } from './layout';
 export type { Page, PageRequest } from './pages';
-export type { ObjectBody, ObjectStore, OpenedObject, WriteCondition, WriteContent } from './store';
+export type { DeleteCondition, ObjectBody, ObjectStore, OpenedObject, WriteCondition, WriteContent } from './store';
 export type { ClaimedUpload, CompletedUpload, PartInfo, UploadRecord, UploadStore } from './uploads';
 
 export interface NamespaceOptions {

@@ -6,7 +6,7 @@ import type { BigIntStats } from 'node:fs';
 import { open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isCode } from '../errors';
-import type { ChecksumAlgorithm } from '../streams/checksums';
+import type { ChecksumAlgorithm, ChecksumType } from '../streams/checksums';
 import { readAt } from '../streams/read-at';
 import type { Layout } from './layout';
 import { RetireList } from './retire';
@@ -23,6 +23,13 @@ export interface ContentHeaders {
 
 export type Tag = { key: string; value: string };
 
+export interface ObjectChecksum {
+  algorithm: ChecksumAlgorithm;
+  /** Base64; a composite ends in `-N`. */
+  value: string;
+  type?: ChecksumType;
+}
+
 /** What S3 knows of an object beyond its bytes. */
 export interface ObjectAttributes {
   /** The ETag without quotes: the MD5 of the bytes, or of the parts' MD5s with `-N`. */
@@ -34,7 +41,10 @@ export interface ObjectAttributes {
   owner: string;
   /** Sizes of the parts of a multipart object, for GetObject with partNumber. */
   partSizes?: number[];
-  checksum?: { algorithm: ChecksumAlgorithm; value: string };
+  /** The checksum the client sent or asked for; without a type, a single PUT's (FULL_OBJECT). */
+  checksum?: ObjectChecksum;
+  /** The parts' checksums (base64, of the object's algorithm) of a multipart object that has one. */
+  partChecksums?: string[];
   /** Set on cache-only objects: not in the under store yet (ASYNC_THROUGH) or never (MUST_CACHE). */
   persistence?: Persistence;
 }

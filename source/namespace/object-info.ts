@@ -44,7 +44,7 @@ function describe(
   attributes: ObjectAttributes,
 ): ObjectInfo {
   // Field by field, not by spreading the record: a fixed shape is much cheaper on every read.
-  const { etag, headers, userMeta, tags, owner, partSizes, checksum, persistence } = attributes;
+  const { etag, headers, userMeta, tags, owner, partSizes, checksum, partChecksums, persistence } = attributes;
   const size = kind.isFolder ? 0 : Number(stats.size);
   const lastModified = new Date(Number(stats.mtimeNs / 1_000_000n));
   const info: ObjectInfo = {
@@ -62,6 +62,7 @@ function describe(
   };
   if (partSizes) info.partSizes = partSizes;
   if (checksum) info.checksum = checksum;
+  if (partChecksums) info.partChecksums = partChecksums;
   if (persistence) info.persistence = persistence;
   return info;
 }
@@ -91,7 +92,7 @@ export function describeFolder(key: ObjectKey, stats: BigIntStats, marks: Direct
 
 /** The recordable part of an object's description. */
 export function attributesOf(info: ObjectInfo): ObjectAttributes {
-  const { etag, headers, userMeta, tags, owner, partSizes, checksum, persistence } = info;
+  const { etag, headers, userMeta, tags, owner, partSizes, checksum, partChecksums, persistence } = info;
   return {
     etag,
     headers,
@@ -100,6 +101,7 @@ export function attributesOf(info: ObjectInfo): ObjectAttributes {
     owner,
     ...(partSizes ? { partSizes } : {}),
     ...(checksum ? { checksum } : {}),
+    ...(partChecksums ? { partChecksums } : {}),
     ...(persistence ? { persistence } : {}),
   };
 }

@@ -16,6 +16,7 @@ import type { MetadataStore, ObjectAttributes } from './metadata';
 import { isFolderKey, keySegments, type BucketName, type ObjectKey } from './names';
 import { attributesOf, describeFolder, describeForeign, describeRecorded, type ObjectInfo } from './object-info';
 import { PosixKeyCursor } from './listing';
+import { removeFileIf, type DeleteCondition } from './remove-if';
 import type { KeyCursor, ObjectStore, OpenedObject, VersionStamp, WriteCondition, WriteContent, WriteFinish } from './store';
 import { syncDirectory } from './sync';
 import { HIDDEN_TEMP_PREFIX, tempName } from './tmp';
@@ -365,8 +366,8 @@ export class PosixStore implements ObjectStore {
     });
   }
 
-  /** Deletes an object; deleting what does not exist succeeds, as in S3. */
-  async delete(bucket: BucketName, key: ObjectKey): Promise<void> {
+  /** Deletes an object (if `condition` accepts it); deleting what does not exist succeeds, as in S3. */
+  async delete(bucket: BucketName, key: ObjectKey, condition?: DeleteCondition): Promise<void> {
     const bucketDir = await this.buckets.require(bucket);
     const path = this.pathOf(bucketDir, key);
     const stats = await lstat(path, { bigint: true }).catch(() => undefined);
@@ -376,6 +377,7 @@ export class PosixStore implements ObjectStore {
     if (!(await this.isServablePath(path, stats))) return;
     if (isFolderKey(key)) {
       if (!stats.isDirectory()) return;
+      condition?.(await this.describeFolderAt(key, path));
       await this.metadata.remove(stats);
       try {
         await rmdir(path);
@@ -385,8 +387,12 @@ export class PosixStore implements ObjectStore {
         await this.metadata.writeDirectory(stats, { folder: false, implicit: true });
         return;
       }
+    } else if (condition && stats.isFile()) {
+      const removed = await removeFileIf(path, stats, this.layout, (version) => this.describe(key, version), condition);
+      if (removed) this.metadata.retire(removed);
     } else {
       if (stats.isDirectory()) return;
+      condition?.(await this.describeAt(key, path)); // a link: its target's version, checked, then the link goes
       await unlink(path).catch((e: unknown) => {
         if (!isCode(e, 'ENOENT')) throw e;
       });

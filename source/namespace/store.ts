@@ -7,6 +7,9 @@ import type { FileFiller } from './assembly';
 import type { ObjectAttributes } from './metadata';
 import type { BucketName, ObjectKey } from './names';
 import type { ObjectInfo } from './object-info';
+import type { DeleteCondition } from './remove-if';
+
+export type { DeleteCondition };
 
 /** The bytes of an opened object version. Close it in every case. */
 export interface ObjectBody {
@@ -88,8 +91,8 @@ export interface ObjectStore {
   createFolder(bucket: BucketName, key: ObjectKey, owner: string, tags: ObjectAttributes['tags']): Promise<ObjectInfo>;
   /** Replaces the recorded attributes of the current version, without touching its bytes. */
   updateAttributes(bucket: BucketName, key: ObjectKey, update: (current: ObjectAttributes) => ObjectAttributes): Promise<ObjectInfo>;
-  /** Deletes an object; deleting what does not exist succeeds, as in S3. */
-  delete(bucket: BucketName, key: ObjectKey): Promise<void>;
+  /** Deletes an object (if `condition` accepts it); deleting what does not exist succeeds, as in S3. */
+  delete(bucket: BucketName, key: ObjectKey, condition?: DeleteCondition): Promise<void>;
   /** Keys of a bucket starting with `prefix`, after `after` (exclusive); NoSuchBucket if none. */
   keys(bucket: BucketName, options: { prefix: string; after?: string | undefined }): Promise<KeyCursor>;
 }

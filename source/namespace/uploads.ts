@@ -19,12 +19,12 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { S3Error, isCode, noSuchUpload } from '../errors';
 import { FILE_IO_BYTES } from '../streams/buffer-sizes';
-import type { ChecksumAlgorithm } from '../streams/checksums';
+import type { ChecksumAlgorithm, ChecksumType } from '../streams/checksums';
 import { pump } from '../streams/pump';
 import { AssemblyPool } from './assembly';
 import type { Layout } from './layout';
 import { compareKeys } from './listing';
-import type { ContentHeaders, Tag } from './metadata';
+import type { ContentHeaders, ObjectChecksum, Tag } from './metadata';
 import type { BucketName, ObjectKey } from './names';
 import { uniqueSuffix, tempName } from './tmp';
 
@@ -44,6 +44,8 @@ export interface UploadRecord {
   userMeta: Record<string, string>;
   tags: Tag[];
   checksumAlgorithm?: ChecksumAlgorithm;
+  /** How the object's checksum is made from the parts' (with checksumAlgorithm). */
+  checksumType?: ChecksumType;
 }
 
 export interface PartInfo {
@@ -61,6 +63,7 @@ export interface CompletedUpload {
   bucket: BucketName;
   key: ObjectKey;
   etag: string;
+  checksum?: ObjectChecksum;
 }
 
 /** A claimed upload, being assembled: its parts are frozen. */

@@ -9,7 +9,13 @@ import { readSmallBody, readXmlBody, type BodySource } from './body';
 /** A server whose handler is given each request; answers what the handler returns. */
 async function withServer(t: tap.Test, handler: (source: BodySource) => Promise<string>): Promise<number> {
   const server: Server = createServer((req, res) => {
-    const source: BodySource = { req, res, identity: { user: 'tester', admin: true }, services: { config: { bodyTimeoutMs: 20_000 } } };
+    const source: BodySource = {
+      req,
+      res,
+      identity: { user: 'tester', admin: true },
+      services: { config: { bodyTimeoutMs: 20_000 } },
+      sendContinue: () => undefined,
+    };
     handler(source).then(
       (body) => res.end(body),
       (e: unknown) => {

@@ -16,7 +16,9 @@ import { pump } from '../streams/pump';
 import type { RequestContext } from './context';
 
 /** What receiving a body needs of a request (a RequestContext is one). */
-export type BodySource = Pick<RequestContext, 'req' | 'res' | 'identity'> & { services: { config: { bodyTimeoutMs: number } } };
+export type BodySource = Pick<RequestContext, 'req' | 'res' | 'identity' | 'sendContinue'> & {
+  services: { config: { bodyTimeoutMs: number } };
+};
 
 export interface VerifiedBody {
   md5: Buffer;
@@ -42,8 +44,37 @@ function decodeBase64Digest(value: string, bytes: number, what: string): Buffer 
   return digest;
 }
 
-/** Which x-amz-checksum-* the client announced, and its value if sent as a header. */
-function announcedChecksum(ctx: BodySource): { algorithm: ChecksumAlgorithm; value?: string; inTrailer: boolean } | undefined {
+export interface BodyOptions {
+  /**
+   * A checksum to compute whether or not the client announced it (a multipart upload's algorithm,
+   * for its parts); a body that announces another one is InvalidRequest.
+   */
+  checksum?: ChecksumAlgorithm | undefined;
+  /** x-amz-checksum-* headers describe an object, not this body (CompleteMultipartUpload's). */
+  checksumHeadersNameObject?: boolean;
+}
+
+interface AnnouncedChecksum {
+  algorithm: ChecksumAlgorithm;
+  value?: string;
+  inTrailer: boolean;
+}
+
+/** The checksum to verify and record: the one the client announced (and its value if sent as a header), or the required one. */
+function announcedChecksum(ctx: BodySource, options: BodyOptions): AnnouncedChecksum | undefined {
+  const announced = options.checksumHeadersNameObject ? undefined : clientChecksum(ctx);
+  const required = options.checksum;
+  if (required === undefined) return announced;
+  if (announced && announced.algorithm !== required) {
+    throw new S3Error(
+      'InvalidRequest',
+      `Checksum Type mismatch occurred, expected checksum Type: ${required}, actual checksum Type: ${announced.algorithm}`,
+    );
+  }
+  return announced ?? { algorithm: required, inTrailer: false };
+}
+
+function clientChecksum(ctx: BodySource): AnnouncedChecksum | undefined {
   const inHeaders = CHECKSUM_ALGORITHMS.filter((a) => headerValue(ctx.req.headers, `x-amz-checksum-${a}`) !== undefined);
   if (inHeaders.length > 1)
     throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum types are not allowed.');
@@ -92,11 +123,12 @@ function watchForStall(req: IncomingMessage, inlet: PassThrough, timeoutMs: numb
  * Prepares to receive a body. Everything that can be checked from the headers is checked before
  * a byte is read, so a bad request fails without writing anything.
  */
-export function receiveBody(ctx: BodySource): IncomingBody {
+export function receiveBody(ctx: BodySource, options: BodyOptions = {}): IncomingBody {
   const { req } = ctx;
   const contentSha256 = headerValue(ctx.req.headers, 'x-amz-content-sha256');
-  const encoding = headerValue(ctx.req.headers, 'content-encoding') ?? '';
-  const chunked = /(^|,)\s*aws-chunked\s*(,|$)/i.test(encoding) || (contentSha256?.startsWith('STREAMING-') ?? false);
+  // The framing is the payload hash's to say; a Content-Encoding that lists aws-chunked does not
+  // make a plain body aws-chunked (boto3 sends ContentEncoding='aws-chunked' as a stored value).
+  const chunked = contentSha256?.startsWith('STREAMING-') ?? false;
   const contentLength = headerValue(ctx.req.headers, 'content-length');
   if (contentLength === undefined && headerValue(ctx.req.headers, 'transfer-encoding') === undefined)
     throw new S3Error('MissingContentLength');
@@ -111,7 +143,7 @@ export function receiveBody(ctx: BodySource): IncomingBody {
 
   const md5Header = headerValue(ctx.req.headers, 'content-md5');
   const expectedMd5 = md5Header === undefined ? undefined : decodeBase64Digest(md5Header.trim(), 16, 'Content-MD5');
-  const checksum = announcedChecksum(ctx);
+  const checksum = announcedChecksum(ctx, options);
   if (checksum?.value !== undefined)
     decodeBase64Digest(checksum.value.trim(), CHECKSUM_BYTES[checksum.algorithm], `x-amz-checksum-${checksum.algorithm}`);
   let payloadSha256: Buffer | undefined;
@@ -135,6 +167,7 @@ export function receiveBody(ctx: BodySource): IncomingBody {
   // The request is piped, not pipelined: a failure downstream must leave the socket alive so
   // that the error response can still be sent.
   const inlet = new PassThrough({ highWaterMark: STAGE_BYTES });
+  ctx.sendContinue(); // everything that could refuse the request on its headers has
   req.pipe(inlet);
   const abort = (): void => {
     if (!req.complete) inlet.destroy(new S3Error('IncompleteBody', 'The client closed the connection before the whole body arrived.'));
@@ -182,21 +215,25 @@ export function receiveBody(ctx: BodySource): IncomingBody {
  * Reads a small body (an XML document) whole, at most `limit` bytes, with every digest verified
  * and under --body-timeout like any body. No Content-Length and no chunked encoding is no body.
  */
-export async function readSmallBody(ctx: BodySource, limit: number): Promise<string> {
+export async function readSmallBody(ctx: BodySource, limit: number, options: BodyOptions = {}): Promise<string> {
   const { headers } = ctx.req;
   const tooLarge = (): S3Error => new S3Error('MalformedXML', `The XML body must not exceed ${limit} bytes.`);
   const declared = headerValue(headers, 'content-length');
   if (declared === undefined && headerValue(headers, 'transfer-encoding') === undefined) return '';
   if (declared !== undefined && Number(declared) > limit) throw tooLarge();
-  const body = receiveBody(ctx);
+  const body = receiveBody(ctx, options);
   const bytes = await collectBounded(body.source, limit, tooLarge);
   body.verify();
   return bytes.toString('utf8');
 }
 
-/** Reads and parses a request's XML document; an empty body is MissingRequestBodyError. */
-export async function readXmlBody(ctx: BodySource, limit: number): Promise<XmlElement> {
-  const text = await readSmallBody(ctx, limit);
-  if (text.trim() === '') throw new S3Error('MissingRequestBodyError');
+/** Reads and parses a request's XML document; an empty body is MissingRequestBodyError (or `emptyIs`). */
+export async function readXmlBody(
+  ctx: BodySource,
+  limit: number,
+  options: BodyOptions & { emptyIs?: 'MalformedXML' } = {},
+): Promise<XmlElement> {
+  const text = await readSmallBody(ctx, limit, options);
+  if (text.trim() === '') throw new S3Error(options.emptyIs ?? 'MissingRequestBodyError');
   return parseXml(text);
 }

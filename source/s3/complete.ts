@@ -1,16 +1,29 @@
 // CompleteMultipartUpload: validate the part list, claim the upload, stream the parts into a temp
-// file renamed into place. While it runs, whitespace keeps the client's connection alive (after
-// a 200 header, as S3 does); an error found after that arrives as an Error document in the body.
+// file renamed into place, under the request's If-Match / If-None-Match. While it runs, whitespace
+// keeps the client's connection alive (after a 200 header, as S3 does); an error found after that
+// arrives as an Error document in the body.
 import type { ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
-import { S3Error, entityTooSmall, invalidPart, toS3Error } from '../errors';
+import { S3Error, entityTooSmall, invalidPart, isS3Error, preconditionFailed, toS3Error } from '../errors';
+import { headerValue } from '../http/headers';
 import { child, childrenNamed } from '../http/request-xml';
 import { errorDocument, sendXml } from '../http/respond';
 import { XML_DECLARATION, xmlDocument, type XmlNode } from '../http/xml';
-import { partsContent, type BucketName, type ClaimedUpload, type CompletedUpload, type ObjectKey, type PartInfo } from '../namespace';
+import {
+  partsContent,
+  type BucketName,
+  type ClaimedUpload,
+  type CompletedUpload,
+  type ObjectKey,
+  type PartInfo,
+  type WriteCondition,
+} from '../namespace';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../streams/checksums';
 import { readXmlBody } from './body';
+import { checksumNodes } from './checksum-nodes';
+import { assembledChecksum, type NamedPart } from './complete-checksum';
 import type { RequestContext } from './context';
+import { writeCondition } from './headers';
 import { uploadIdOf } from './multipart';
 import { isPartNumber } from './query';
 import { bucketOf, keyOf } from './target';
@@ -19,11 +32,9 @@ import { bucketOf, keyOf } from './target';
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_COMPLETE_XML = 4 * 1024 * 1024;
 
-interface RequestedPart {
-  partNumber: number;
+/** A part the request names; its Checksum<ALG> elements are those SDKs that upload with checksums send. */
+interface RequestedPart extends NamedPart {
   etag: string | undefined;
-  /** Checksum<ALG> elements the client sent for the part (SDKs that upload with checksums do). */
-  checksums: Map<ChecksumAlgorithm, string>;
 }
 
 /** Sends the 200 header and then a space every interval, once the complete outlasts one interval. */
@@ -56,7 +67,9 @@ class KeepAlive {
 }
 
 async function readPartList(ctx: RequestContext): Promise<RequestedPart[]> {
-  const root = await readXmlBody(ctx, MAX_COMPLETE_XML);
+  // An empty body names no part: MalformedXML, as S3 answers. The request's x-amz-checksum-* are
+  // the object's, checked once it is assembled.
+  const root = await readXmlBody(ctx, MAX_COMPLETE_XML, { emptyIs: 'MalformedXML', checksumHeadersNameObject: true });
   if (root.name !== 'CompleteMultipartUpload') throw new S3Error('MalformedXML');
   const parts = childrenNamed(root, 'Part').map((part) => {
     const numberText = child(part, 'PartNumber')?.text.trim() ?? '';
@@ -118,6 +131,7 @@ function sendResult(res: ServerResponse, result: CompletedUpload, streaming = fa
     ['Bucket', result.bucket],
     ['Key', result.key],
     ['ETag', `"${result.etag}"`],
+    ...checksumNodes(result.checksum),
   ];
   if (streaming) res.end(xmlDocument('CompleteMultipartUploadResult', nodes).slice(XML_DECLARATION.length));
   else sendXml(res, 200, 'CompleteMultipartUploadResult', nodes);
@@ -134,11 +148,15 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     return sendResult(ctx.res, found.result);
   }
   const requested = await readPartList(ctx);
+  // Checked now, so that a refusal is a 412 rather than an error after the keep-alive's 200; and
+  // again when the object is put in place, which is what decides.
+  const condition = writeCondition(ctx.req.headers, key);
+  await precheck(ctx, bucket, key, condition);
 
   // From here on the client hears from us at least every interval, whatever we wait for.
   const keepAlive = new KeepAlive(ctx.res, ctx.services.config.multipart.keepAliveIntervalMs);
   try {
-    const result = await completeOnce(ctx, uploadId, bucket, key, requested);
+    const result = await completeOnce(ctx, uploadId, bucket, key, requested, condition);
     keepAlive.stop();
     sendResult(ctx.res, result, keepAlive.streaming);
   } catch (e) {
@@ -148,6 +166,17 @@ export async function completeMultipartUpload(ctx: RequestContext): Promise<void
     const error = toS3Error(e);
     ctx.res.end(errorDocument(error, ctx.target.rawPath, ctx.requestId).slice(XML_DECLARATION.length));
   }
+}
+
+/** Throws what the conditions say of the object there now. */
+async function precheck(ctx: RequestContext, bucket: BucketName, key: ObjectKey, condition: WriteCondition): Promise<void> {
+  if (!condition.createOnly && !condition.check) return;
+  const current = await ctx.services.namespace.objects.head(bucket, key).catch((e: unknown) => {
+    if (isS3Error(e, 'NoSuchKey')) return undefined;
+    throw e;
+  });
+  if (current && condition.createOnly) throw preconditionFailed('If-None-Match');
+  condition.check?.(current);
 }
 
 /**
@@ -160,11 +189,12 @@ async function completeOnce(
   bucket: BucketName,
   key: ObjectKey,
   requested: RequestedPart[],
+  condition: WriteCondition,
 ): Promise<CompletedUpload> {
   const uploads = ctx.services.namespace.uploads;
   for (;;) {
     const claim = await uploads.claim(uploadId, bucket, key);
-    if (claim) return assemble(ctx, claim, bucket, key, requested);
+    if (claim) return assemble(ctx, claim, { bucket, key, requested, condition });
     const found = await uploads.locate(uploadId, bucket, key); // NoSuchUpload once aborted
     if (found.state === 'done') return found.result;
     if (ctx.res.destroyed) throw new S3Error('RequestTimeout');
@@ -172,44 +202,57 @@ async function completeOnce(
   }
 }
 
-async function assemble(
-  ctx: RequestContext,
-  claim: ClaimedUpload,
-  bucket: BucketName,
-  key: ObjectKey,
-  requested: RequestedPart[],
-): Promise<CompletedUpload> {
+/** What the complete request asks: the object, its parts, and the conditions of its writing. */
+interface Completion {
+  bucket: BucketName;
+  key: ObjectKey;
+  requested: RequestedPart[];
+  condition: WriteCondition;
+}
+
+async function assemble(ctx: RequestContext, claim: ClaimedUpload, completion: Completion): Promise<CompletedUpload> {
+  const { bucket, key, requested, condition } = completion;
   const { config, namespace } = ctx.services;
   // The claimed folder must look alive to every cleaner (ours and other processes') while we
   // assemble, however long that takes and whatever the keep-alive interval.
   const touching = setInterval(() => void claim.touch(), Math.max(50, Math.min(config.multipart.timeoutMs / 4, 60_000)));
   let release: (() => void) | undefined;
   try {
+    const record = claim.record;
     let parts: PartInfo[];
+    let checksum: ReturnType<typeof assembledChecksum>;
+    let size: number;
     try {
       parts = choose(requested, claim.parts);
+      size = parts.reduce((sum, p) => sum + p.size, 0);
+      const declared = headerValue(ctx.req.headers, 'x-amz-mp-object-size')?.trim();
+      if (declared !== undefined && declared !== String(size)) {
+        throw new S3Error('InvalidRequest', `The x-amz-mp-object-size ${declared} is not the size of the parts, ${size}.`);
+      }
+      checksum = assembledChecksum(record, requested, parts, ctx.req.headers);
       release = await namespace.uploads.assemblies.acquire();
     } catch (e) {
       await claim.release();
       throw e;
     }
-    const record = claim.record;
     const etag = multipartETag(parts);
     try {
-      const content = { source: partsContent(parts), size: parts.reduce((sum, p) => sum + p.size, 0) };
-      await namespace.objects.write(bucket, key, content, record.owner, () => ({
+      const content = { source: partsContent(parts), size };
+      const attributes = {
         etag,
         headers: record.headers,
         userMeta: record.userMeta,
         tags: record.tags,
         owner: record.owner,
         partSizes: parts.map((p) => p.size),
-      }));
+        ...checksum,
+      };
+      await namespace.objects.write(bucket, key, content, record.owner, () => attributes, condition);
     } catch (e) {
       await claim.release().catch(() => undefined); // nothing was written: the client may retry
       throw e;
     }
-    const result = { bucket, key, etag };
+    const result: CompletedUpload = { bucket, key, etag, ...(checksum ? { checksum: checksum.checksum } : {}) };
     await claim.finish(result);
     return result;
   } finally {

@@ -21,4 +21,9 @@ export interface RequestContext {
   identity: Identity;
   target: RequestTarget;
   services: Services;
+  /**
+   * Lets a client that sent Expect: 100-continue send its body (once; a no-op for others). Called
+   * when the body is first read, after everything that can refuse the request without it.
+   */
+  sendContinue: () => void;
 }

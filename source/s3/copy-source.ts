@@ -11,6 +11,7 @@ import {
   type ObjectInfo,
   type ObjectKey,
 } from '../namespace';
+import type { ChecksumAlgorithm } from '../streams/checksums';
 import { DigestStream } from '../streams/digest';
 import { pump } from '../streams/pump';
 
@@ -54,11 +55,12 @@ export class OpenCopySource {
   ) {}
 
   /**
-   * `length` bytes from `start` (the whole object by default), hashed as they pass: pipe `bytes`
-   * to the destination, and read its MD5 once `done` resolved. Call once.
+   * `length` bytes from `start` (the whole object by default), hashed as they pass (MD5, and
+   * `checksum` if named): pipe `bytes` to the destination, and read its digests once `done`
+   * resolved. Call once.
    */
-  read(start = 0, length = this.info.size): { bytes: DigestStream; done: Promise<void> } {
-    const bytes = new DigestStream({ expectedLength: length });
+  read(start = 0, length = this.info.size, checksum?: ChecksumAlgorithm): { bytes: DigestStream; done: Promise<void> } {
+    const bytes = new DigestStream({ expectedLength: length, checksums: checksum ? [checksum] : [] });
     this.digest = bytes;
     // A folder has no body, and an empty range reads nothing.
     this.reader = this.body && length > 0 ? this.body.stream(start, length) : Readable.from([]);

@@ -1,10 +1,12 @@
 // CopyObject: x-amz-copy-source with its conditions and the metadata and tagging directives.
-// The bytes stream from one file to a new temp file; a copy onto itself with REPLACE only
-// rewrites the metadata.
+// The bytes stream from one file to a new temp file renamed into place, a copy onto itself too:
+// it is a new version, with a new LastModified, as in S3.
 import { S3Error, invalidArgument } from '../errors';
 import { headerValue } from '../http/headers';
 import { sendXml } from '../http/respond';
-import { attributesOf, isFolderKey, type ObjectAttributes } from '../namespace';
+import { attributesOf, isFolderKey, type ObjectAttributes, type ObjectChecksum, type ObjectInfo } from '../namespace';
+import { checksumAlgorithmNamed } from './body';
+import { checksumNodes, objectChecksumOf } from './checksum-nodes';
 import type { RequestContext } from './context';
 import { openCopySource, parseCopySource } from './copy-source';
 import { checkConditions, parseContentHeaders, parseUserMetadata, readConditions } from './headers';
@@ -31,6 +33,8 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
   const requestMeta = metadataDirective === 'REPLACE' ? parseUserMetadata(headers, config.metadataMaxSize) : undefined;
   const requestTags =
     taggingDirective === 'REPLACE' ? parseTaggingHeader(headerValue(headers, 'x-amz-tagging'), config.taggingRestrictions) : undefined;
+  const algorithmName = headerValue(headers, 'x-amz-checksum-algorithm');
+  const algorithm = algorithmName === undefined ? undefined : checksumAlgorithmNamed(algorithmName);
   await namespace.buckets.require(bucket);
 
   const source = await openCopySource(namespace, sourceName);
@@ -39,50 +43,53 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     checkConditions(readConditions(headers, 'x-amz-copy-source-'), info, true);
     const sameObject =
       namespace.buckets.directoryOf(sourceName.bucket) + '/' + sourceName.key === namespace.buckets.directoryOf(bucket) + '/' + key;
-    const attributes = (etag: string): ObjectAttributes => ({
-      ...attributesOf(info),
-      etag,
-      headers: requestHeaders ?? info.headers,
-      userMeta: requestMeta ?? info.userMeta,
-      tags: requestTags ?? info.tags,
-      owner: ctx.user,
-    });
-
-    if (sameObject) {
-      if (metadataDirective === 'COPY' && taggingDirective === 'COPY') {
-        throw new S3Error(
-          'InvalidRequest',
-          'This copy request is illegal because it is trying to copy an object to itself without changing the ' +
-            "object's metadata, storage class, website redirect location or encryption attributes.",
-        );
-      }
-      const updated = await namespace.objects.updateAttributes(bucket, key, () => ({ ...attributes(info.etag), owner: info.owner }));
-      sendCopyResult(ctx, updated.etag, updated.lastModified);
-      return;
+    if (sameObject && metadataDirective === 'COPY' && taggingDirective === 'COPY') {
+      throw new S3Error(
+        'InvalidRequest',
+        'This copy request is illegal because it is trying to copy an object to itself without changing the ' +
+          "object's metadata, storage class, website redirect location or encryption attributes.",
+      );
     }
-
     if (isFolderKey(key) && info.size > 0) throw folderHoldsNoData(key);
     if (isFolderKey(key)) {
       const folder = await namespace.objects.createFolder(bucket, key, ctx.user, requestTags ?? info.tags);
-      sendCopyResult(ctx, folder.etag, folder.lastModified);
+      sendCopyResult(ctx, folder);
       return;
     }
-    const { bytes, done } = source.read();
-    const written = await namespace.objects.write(bucket, key, { source: bytes, size: info.size }, ctx.user, async () => {
+    const { bytes, done } = source.read(0, info.size, algorithm);
+    // A copy onto itself keeps its owner; any other belongs to the caller.
+    const owner = sameObject ? info.owner : ctx.user;
+    const written = await namespace.objects.write(bucket, key, { source: bytes, size: info.size }, owner, async () => {
       await done;
-      // The copy is one new part-less object: its checksum, if the source had one, is not carried.
-      const { partSizes: _parts, checksum: _checksum, ...rest } = attributes(bytes.md5Digest().toString('hex'));
-      return rest;
+      // The copy is one new part-less object: a composite checksum (of parts) does not describe it, a
+      // full-object one still does; a named algorithm gives it a new one.
+      const { partSizes: _parts, checksum: _checksum, partChecksums: _partChecksums, ...rest } = attributesOf(info);
+      const carried = objectChecksumOf(info);
+      const checksum: ObjectChecksum | undefined = algorithm
+        ? { algorithm, value: bytes.checksumDigest(algorithm)!.toString('base64'), type: 'FULL_OBJECT' }
+        : carried?.type === 'FULL_OBJECT'
+          ? carried
+          : undefined;
+      const attributes: ObjectAttributes = {
+        ...rest,
+        etag: bytes.md5Digest().toString('hex'),
+        headers: requestHeaders ?? info.headers,
+        userMeta: requestMeta ?? info.userMeta,
+        tags: requestTags ?? info.tags,
+        owner,
+      };
+      return checksum ? { ...attributes, checksum } : attributes;
     });
-    sendCopyResult(ctx, written.etag, written.lastModified);
+    sendCopyResult(ctx, written);
   } finally {
     await source.close();
   }
 }
 
-function sendCopyResult(ctx: RequestContext, etag: string, lastModified: Date): void {
+function sendCopyResult(ctx: RequestContext, copy: ObjectInfo): void {
   sendXml(ctx.res, 200, 'CopyObjectResult', [
-    ['LastModified', lastModified.toISOString()],
-    ['ETag', `"${etag}"`],
+    ['LastModified', copy.lastModified.toISOString()],
+    ['ETag', `"${copy.etag}"`],
+    ...checksumNodes(copy.checksum),
   ]);
 }

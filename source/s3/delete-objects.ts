@@ -1,5 +1,6 @@
 // DeleteObjects: up to 1000 keys in one request, each answered with Deleted or Error; Quiet mode
 // reports errors only. The body's Content-MD5 or x-amz-checksum-* is verified before anything goes.
+// A key may be conditional (ETag, LastModifiedTime, Size): if they do not hold, only that key fails.
 import { S3Error, toS3Error } from '../errors';
 import { child, childrenNamed } from '../http/request-xml';
 import { sendXml } from '../http/respond';
@@ -7,9 +8,12 @@ import type { XmlNode } from '../http/xml';
 import { parseObjectKey } from '../namespace';
 import { readXmlBody } from './body';
 import type { RequestContext } from './context';
+import { deleteCondition } from './headers';
 import { bucketOf } from './target';
 
 const MAX_KEYS = 1000;
+/** How a failed condition is named in the per-key error. */
+const ELEMENT_NAMES = { etag: 'ETag', lastModified: 'LastModifiedTime', size: 'Size' };
 const MAX_BODY = 2 * 1024 * 1024;
 
 export async function deleteObjects(ctx: RequestContext): Promise<void> {
@@ -24,15 +28,17 @@ export async function deleteObjects(ctx: RequestContext): Promise<void> {
   const requested = objects.map((o) => {
     const key = child(o, 'Key');
     if (!key) throw new S3Error('MalformedXML');
-    return { key: key.text, versionId: child(o, 'VersionId')?.text };
+    const text = (name: string): string | undefined => child(o, name)?.text.trim();
+    const preconditions = { etag: text('ETag'), lastModified: text('LastModifiedTime'), size: text('Size') };
+    return { key: key.text, versionId: child(o, 'VersionId')?.text, preconditions };
   });
 
   const results: XmlNode[] = [];
   // One key at a time keeps the order of the answer and the load on the disk predictable.
-  for (const { key, versionId } of requested) {
+  for (const { key, versionId, preconditions } of requested) {
     try {
       if (versionId !== undefined && versionId !== 'null') throw new S3Error('NoSuchVersion');
-      await namespace.objects.delete(bucket, parseObjectKey(key));
+      await namespace.objects.delete(bucket, parseObjectKey(key), deleteCondition(preconditions, ELEMENT_NAMES));
       if (!quiet) results.push(['Deleted', [['Key', key], ...(versionId !== undefined ? ([['VersionId', versionId]] as XmlNode[]) : [])]]);
     } catch (e) {
       const error = toS3Error(e);

@@ -1,6 +1,7 @@
 // From a request to its action: the target is parsed, the caller identified, the action chosen,
 // and (SigV4 mode) the buckets it touches checked to be the caller's, all before any handler
-// touches storage.
+// touches storage. A client waiting to send its body (Expect: 100-continue) is let only once
+// all that, and its bucket's existence, are settled.
 import { requireBucketAccess, type Identity } from '../auth/authenticator';
 import type { Exchange, RequestHandler } from '../http/server';
 import { parseBucketName, type BucketName } from '../namespace';
@@ -15,13 +16,23 @@ export function s3Handler(services: Services): RequestHandler {
     const target = parseTarget(req.url ?? '/', services.config.basePath);
     exchange.log.bucket = target.bucket;
     exchange.log.key = target.key;
-    const identity = services.auth.authenticate({ method: req.method ?? 'GET', headers: req.headers, ...target });
+    const { basePath } = services.config;
+    const identity = services.auth.authenticate({ method: req.method ?? 'GET', headers: req.headers, ...target, basePath });
     exchange.log.user = identity.user;
     const copySource = req.headers['x-amz-copy-source'];
     const route = resolveRoute(req.method ?? 'GET', target, copySource !== undefined);
     exchange.log.action = route.action;
     if (services.auth.enforcesOwnership) await authorize(services, identity, target, route.action, copySource);
-    const ctx: RequestContext = { req, res, requestId, user: identity.user, identity, target, services };
+    if (exchange.expectsContinue && target.bucket !== undefined && route.action !== 'CreateBucket') {
+      await services.namespace.buckets.require(parseBucketName(target.bucket));
+    }
+    let continued = !exchange.expectsContinue;
+    const sendContinue = (): void => {
+      if (continued || res.headersSent) return;
+      continued = true;
+      res.writeContinue();
+    };
+    const ctx: RequestContext = { req, res, requestId, user: identity.user, identity, target, services, sendContinue };
     await route.handler(ctx);
   };
 }

@@ -1,9 +1,9 @@
 // Request headers shared by the object actions: content headers, user metadata, conditions.
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { S3Error, headerNotImplemented, invalidRange, metadataTooLarge, noSuchKey, notModified, preconditionFailed } from '../errors';
+import { S3Error, invalidArgument, invalidRange, metadataTooLarge, noSuchKey, notModified, preconditionFailed } from '../errors';
 import { headerValue } from '../http/headers';
 import { setSafeHeader } from '../http/respond';
-import type { ContentHeaders, ObjectInfo, ObjectKey, WriteCondition } from '../namespace';
+import type { ContentHeaders, DeleteCondition, ObjectInfo, ObjectKey, WriteCondition } from '../namespace';
 
 const CONTENT_HEADERS: [keyof ContentHeaders, string][] = [
   ['contentType', 'content-type'],
@@ -33,7 +33,11 @@ export function parseContentHeaders(headers: IncomingHttpHeaders): ContentHeader
   return result;
 }
 
-/** x-amz-meta-* headers, bounded in total size (names without the prefix plus values). */
+/**
+ * x-amz-meta-* headers, bounded in total size (names without the prefix plus values, in bytes).
+ * Values are kept as Node gives them, one character per byte received (latin1), and go out the
+ * same way: a UTF-8 value (boto3 sends raw UTF-8) comes back byte for byte.
+ */
 export function parseUserMetadata(headers: IncomingHttpHeaders, maxSize: number): Record<string, string> {
   const meta: Record<string, string> = {};
   let size = 0;
@@ -42,7 +46,7 @@ export function parseUserMetadata(headers: IncomingHttpHeaders, maxSize: number)
     const key = name.slice('x-amz-meta-'.length);
     const text = Array.isArray(value) ? value.join(',') : value;
     meta[key] = text;
-    size += Buffer.byteLength(key) + Buffer.byteLength(text);
+    size += Buffer.byteLength(key, 'latin1') + Buffer.byteLength(text, 'latin1');
   }
   if (maxSize > 0 && size > maxSize) throw metadataTooLarge(size, maxSize);
   return meta;
@@ -81,23 +85,64 @@ function etagMatches(list: string, etag: string): boolean {
 }
 
 /**
- * PutObject's conditional writes: If-None-Match: * creates only, If-Match replaces only the
- * version with that ETag (NoSuchKey when there is none). CompleteMultipartUpload does not take
- * them yet.
+ * The conditional writes of PutObject and CompleteMultipartUpload: If-None-Match: * creates only,
+ * If-None-Match: "<etag>" does not replace a version with that ETag; If-Match: * replaces any
+ * object and If-Match: "<etag>" only the version with that ETag (NoSuchKey when there is none).
  */
 export function writeCondition(headers: IncomingHttpHeaders, key: ObjectKey): WriteCondition {
   const ifNoneMatch = headerValue(headers, 'if-none-match');
   const ifMatch = headerValue(headers, 'if-match');
-  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw headerNotImplemented('If-None-Match');
   const condition: WriteCondition = {};
-  if (ifNoneMatch !== undefined) condition.createOnly = true;
-  if (ifMatch !== undefined) {
+  if (ifNoneMatch?.trim() === '*') condition.createOnly = true;
+  const unlessTagged = ifNoneMatch !== undefined && !condition.createOnly ? ifNoneMatch : undefined;
+  if (ifMatch !== undefined || unlessTagged !== undefined) {
     condition.check = (current) => {
-      if (!current) throw noSuchKey(key);
-      if (!etagMatches(ifMatch, current.etag)) throw preconditionFailed('If-Match');
+      if (ifMatch !== undefined && !current) throw noSuchKey(key);
+      if (ifMatch !== undefined && !etagMatches(ifMatch, current!.etag)) throw preconditionFailed('If-Match');
+      if (unlessTagged !== undefined && current && etagMatches(unlessTagged, current.etag)) throw preconditionFailed('If-None-Match');
     };
   }
   return condition;
+}
+
+const DELETE_HEADER_NAMES = { etag: 'If-Match', lastModified: 'x-amz-if-match-last-modified-time', size: 'x-amz-if-match-size' };
+
+/** What a conditional delete names of the version it may remove (headers of DeleteObject, elements of DeleteObjects). */
+export interface DeletePreconditions {
+  etag?: string | undefined;
+  lastModified?: string | undefined;
+  size?: string | undefined;
+}
+
+/**
+ * The condition of a conditional delete, or undefined when it names none: If-Match (an ETag or
+ * `*`), the last-modified time (to the second, as S3 gives it) and the size must all hold, or
+ * PreconditionFailed; a key that does not exist is deleted as ever (204), as S3 documents.
+ */
+export function deleteCondition(wanted: DeletePreconditions, names = DELETE_HEADER_NAMES): DeleteCondition | undefined {
+  const { etag, lastModified, size } = wanted;
+  if (etag === undefined && lastModified === undefined && size === undefined) return undefined;
+  const time = lastModified === undefined ? undefined : Date.parse(lastModified);
+  if (time !== undefined && Number.isNaN(time)) {
+    throw invalidArgument('The last-modified time is not a valid date.', names.lastModified, lastModified);
+  }
+  if (size !== undefined && !/^\d{1,16}$/.test(size.trim())) throw invalidArgument('The size is not a valid number.', names.size, size);
+  return (current) => {
+    if (etag !== undefined && !etagMatches(etag, current.etag)) throw preconditionFailed(names.etag);
+    if (time !== undefined && Math.floor(current.lastModified.getTime() / 1000) !== Math.floor(time / 1000)) {
+      throw preconditionFailed(names.lastModified);
+    }
+    if (size !== undefined && current.size !== Number(size)) throw preconditionFailed(names.size);
+  };
+}
+
+/** DeleteObject's conditional headers. */
+export function deleteConditionOf(headers: IncomingHttpHeaders): DeleteCondition | undefined {
+  return deleteCondition({
+    etag: headerValue(headers, 'if-match'),
+    lastModified: headerValue(headers, 'x-amz-if-match-last-modified-time'),
+    size: headerValue(headers, 'x-amz-if-match-size'),
+  });
 }
 
 export interface Conditions {

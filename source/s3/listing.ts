@@ -53,13 +53,13 @@ export async function listObjects(ctx: RequestContext): Promise<void> {
 }
 
 /** Continuation tokens are opaque to clients and signed, so a forged one is refused. */
-function makeToken(ctx: RequestContext, key: string): string {
+export function makeToken(ctx: RequestContext, key: string): string {
   const body = Buffer.from(key, 'utf8');
   const mac = createHmac('sha256', ctx.services.namespace.secret).update(body).digest().subarray(0, 12);
   return Buffer.concat([mac, body]).toString('base64url');
 }
 
-function readToken(ctx: RequestContext, token: string): string {
+export function readToken(ctx: RequestContext, token: string): string {
   const raw = Buffer.from(token, 'base64url');
   if (raw.length > 12 && raw.toString('base64url') === token.replace(/=+$/, '')) {
     const body = raw.subarray(12);

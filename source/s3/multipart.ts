@@ -5,7 +5,9 @@ import { headerValue } from '../http/headers';
 import { sendEmpty, sendXml } from '../http/respond';
 import type { XmlNode } from '../http/xml';
 import { compareKeys, isFolderKey, type PartInfo, type UploadRecord } from '../namespace';
+import { CHECKSUM_TYPES, checksumTypesOf, defaultChecksumType, type ChecksumAlgorithm, type ChecksumType } from '../streams/checksums';
 import { checksumAlgorithmNamed, receiveBody } from './body';
+import { checksumNodes } from './checksum-nodes';
 import type { RequestContext } from './context';
 import { openCopySource, parseCopySource } from './copy-source';
 import { checkConditions, parseContentHeaders, parseUserMetadata, readConditions } from './headers';
@@ -21,6 +23,28 @@ export function uploadIdOf(ctx: RequestContext): string {
   return id;
 }
 
+/** x-amz-checksum-algorithm and x-amz-checksum-type of CreateMultipartUpload, checked as S3 checks them. */
+function uploadChecksumOf(ctx: RequestContext): { checksumAlgorithm?: ChecksumAlgorithm; checksumType?: ChecksumType } {
+  const algorithmName = headerValue(ctx.req.headers, 'x-amz-checksum-algorithm');
+  const typeName = headerValue(ctx.req.headers, 'x-amz-checksum-type')?.trim().toUpperCase();
+  if (algorithmName === undefined) {
+    if (typeName !== undefined) {
+      throw new S3Error('InvalidRequest', 'The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+    }
+    return {};
+  }
+  const checksumAlgorithm = checksumAlgorithmNamed(algorithmName);
+  const checksumType = CHECKSUM_TYPES.find((type) => type === typeName) ?? defaultChecksumType(checksumAlgorithm);
+  if (typeName !== undefined && typeName !== checksumType) throw invalidArgument('Invalid checksum type', 'x-amz-checksum-type', typeName);
+  if (!checksumTypesOf(checksumAlgorithm).includes(checksumType)) {
+    throw new S3Error(
+      'InvalidRequest',
+      `The ${checksumAlgorithm.toUpperCase()} checksum algorithm does not support the ${checksumType} checksum type.`,
+    );
+  }
+  return { checksumAlgorithm, checksumType };
+}
+
 export async function createMultipartUpload(ctx: RequestContext): Promise<void> {
   const bucket = bucketOf(ctx);
   const key = keyOf(ctx);
@@ -29,19 +53,13 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
   const headers = parseContentHeaders(ctx.req.headers);
   const userMeta = parseUserMetadata(ctx.req.headers, config.metadataMaxSize);
   const tags = parseTaggingHeader(headerValue(ctx.req.headers, 'x-amz-tagging'), config.taggingRestrictions);
-  const algorithmName = headerValue(ctx.req.headers, 'x-amz-checksum-algorithm');
-  const checksumAlgorithm = algorithmName === undefined ? undefined : checksumAlgorithmNamed(algorithmName);
+  const checksum = uploadChecksumOf(ctx);
   await namespace.buckets.require(bucket);
-  const record = await namespace.uploads.create({
-    bucket,
-    key,
-    owner: ctx.user,
-    headers,
-    userMeta,
-    tags,
-    ...(checksumAlgorithm ? { checksumAlgorithm } : {}),
-  });
-  if (checksumAlgorithm) ctx.res.setHeader('x-amz-checksum-algorithm', checksumAlgorithm.toUpperCase());
+  const record = await namespace.uploads.create({ bucket, key, owner: ctx.user, headers, userMeta, tags, ...checksum });
+  if (checksum.checksumAlgorithm && checksum.checksumType) {
+    ctx.res.setHeader('x-amz-checksum-algorithm', checksum.checksumAlgorithm.toUpperCase());
+    ctx.res.setHeader('x-amz-checksum-type', checksum.checksumType);
+  }
   sendXml(ctx.res, 200, 'InitiateMultipartUploadResult', [
     ['Bucket', bucket],
     ['Key', key],
@@ -55,7 +73,8 @@ export async function uploadPart(ctx: RequestContext): Promise<void> {
   const partNumber = partNumberOf(ctx);
   const uploads = ctx.services.namespace.uploads;
   const record = await uploads.get(uploadIdOf(ctx), bucket, key);
-  const body = receiveBody(ctx);
+  // A part of an upload that names an algorithm gets its checksum, sent or not: the object's is made of them.
+  const body = receiveBody(ctx, { checksum: record.checksumAlgorithm });
   let checksumHeader: Record<string, string> = {};
   const part = await uploads.writePart(record, partNumber, body.source, () => {
     const verified = body.verify();
@@ -96,12 +115,17 @@ export async function uploadPartCopy(ctx: RequestContext): Promise<void> {
   try {
     checkConditions(readConditions(ctx.req.headers, 'x-amz-copy-source-'), source.info, true);
     const range = copySourceRange(headerValue(ctx.req.headers, 'x-amz-copy-source-range'), source.info.size);
-    const { bytes } = source.read(range?.start ?? 0, range ? range.end - range.start + 1 : source.info.size);
+    const algorithm = record.checksumAlgorithm;
+    const { bytes } = source.read(range?.start ?? 0, range ? range.end - range.start + 1 : source.info.size, algorithm);
     // A read failure reaches writePart through `bytes`, which also ends only once all was read.
-    const part = await namespace.uploads.writePart(record, partNumber, bytes, () => ({ md5: bytes.md5Digest().toString('hex') }));
+    const part = await namespace.uploads.writePart(record, partNumber, bytes, () => ({
+      md5: bytes.md5Digest().toString('hex'),
+      ...(algorithm ? { checksum: { algorithm, value: bytes.checksumDigest(algorithm)!.toString('base64') } } : {}),
+    }));
     sendXml(ctx.res, 200, 'CopyPartResult', [
       ['LastModified', part.lastModified.toISOString()],
       ['ETag', `"${part.etag}"`],
+      ...checksumNodes(part.checksum),
     ]);
   } finally {
     await source.close();
@@ -115,8 +139,16 @@ function partNodes(part: PartInfo): XmlNode[] {
     ['ETag', `"${part.etag}"`],
     ['Size', part.size],
   ];
-  if (part.checksum) nodes.push([`Checksum${part.checksum.algorithm.toUpperCase()}`, part.checksum.value]);
-  return nodes;
+  return [...nodes, ...checksumNodes(part.checksum)];
+}
+
+/** ChecksumAlgorithm and ChecksumType of an upload that names an algorithm (an older record, without a type, is composite). */
+function uploadChecksumNodes(record: UploadRecord): XmlNode[] {
+  if (!record.checksumAlgorithm) return [];
+  return [
+    ['ChecksumAlgorithm', record.checksumAlgorithm.toUpperCase()],
+    ['ChecksumType', record.checksumType ?? 'COMPOSITE'],
+  ];
 }
 
 export async function listParts(ctx: RequestContext): Promise<void> {
@@ -140,7 +172,7 @@ export async function listParts(ctx: RequestContext): Promise<void> {
     ['NextPartNumberMarker', page.length > 0 ? page[page.length - 1]!.partNumber : marker],
     ['MaxParts', maxParts],
     ['IsTruncated', truncated],
-    ...(record.checksumAlgorithm ? ([['ChecksumAlgorithm', record.checksumAlgorithm.toUpperCase()]] as XmlNode[]) : []),
+    ...uploadChecksumNodes(record),
     ...page.map((p) => ['Part', partNodes(p)] as XmlNode),
   ]);
 }
@@ -214,7 +246,7 @@ export async function listMultipartUploads(ctx: RequestContext): Promise<void> {
             ['Owner', userNodes(u.owner)],
             ['StorageClass', 'STANDARD'],
             ['Initiated', u.initiated],
-            ...(u.checksumAlgorithm ? ([['ChecksumAlgorithm', u.checksumAlgorithm.toUpperCase()]] as XmlNode[]) : []),
+            ...uploadChecksumNodes(u),
           ],
         ] as XmlNode,
     ),

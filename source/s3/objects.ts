@@ -1,12 +1,14 @@
-// Single objects: PutObject, GetObject, HeadObject, DeleteObject.
+// Single objects: PutObject, GetObject, HeadObject, DeleteObject (conditional too).
 import { S3Error, badKey, invalidArgument, invalidPartNumber } from '../errors';
 import { headerValue } from '../http/headers';
 import { sendEmpty, setSafeHeader } from '../http/respond';
 import { isFolderKey, type ObjectInfo } from '../namespace';
 import { receiveBody } from './body';
+import { checksumHeaders, objectChecksumOf } from './checksum-nodes';
 import type { RequestContext } from './context';
 import {
   checkConditions,
+  deleteConditionOf,
   parseContentHeaders,
   parseRange,
   parseUserMetadata,
@@ -52,7 +54,6 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     return;
   }
 
-  let checksumHeader: [string, string] | undefined;
   const info = await namespace.objects.write(
     bucket,
     key,
@@ -60,19 +61,18 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     ctx.user,
     () => {
       const verified = body.verify();
-      if (verified.checksum) checksumHeader = [`x-amz-checksum-${verified.checksum.algorithm}`, verified.checksum.value];
       return {
         etag: verified.md5.toString('hex'),
         headers,
         userMeta,
         tags,
         owner: ctx.user,
-        ...(verified.checksum ? { checksum: verified.checksum } : {}),
+        ...(verified.checksum ? { checksum: { ...verified.checksum, type: 'FULL_OBJECT' as const } } : {}),
       };
     },
     condition,
   );
-  sendEmpty(ctx.res, 200, { ETag: `"${info.etag}"`, ...(checksumHeader ? { [checksumHeader[0]]: checksumHeader[1] } : {}) });
+  sendEmpty(ctx.res, 200, { ETag: `"${info.etag}"`, ...checksumHeaders(info.checksum) });
 }
 
 /** The byte range of part N of a multipart object (S3's GetObject?partNumber). */
@@ -105,8 +105,11 @@ async function readObject(ctx: RequestContext, withBody: boolean): Promise<void>
       const value = ctx.target.query.get(param);
       if (value !== null) setSafeHeader(res, name, value);
     }
+    // The whole object's checksum, with its type; a range (or a part) has none of its own.
     const wantsChecksum = headerValue(ctx.req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED';
-    if (info.checksum && wantsChecksum && !range) res.setHeader(`x-amz-checksum-${info.checksum.algorithm}`, info.checksum.value);
+    if (wantsChecksum && !range) {
+      for (const [name, value] of Object.entries(checksumHeaders(objectChecksumOf(info)))) res.setHeader(name, value);
+    }
     const length = range ? range.end - range.start + 1 : info.size;
     if (range) {
       res.statusCode = 206;
@@ -134,6 +137,6 @@ export async function headObject(ctx: RequestContext): Promise<void> {
 }
 
 export async function deleteObject(ctx: RequestContext): Promise<void> {
-  await ctx.services.namespace.objects.delete(bucketOf(ctx), keyOf(ctx));
+  await ctx.services.namespace.objects.delete(bucketOf(ctx), keyOf(ctx), deleteConditionOf(ctx.req.headers));
   sendEmpty(ctx.res, 204);
 }

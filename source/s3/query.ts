@@ -27,12 +27,14 @@ export function pageSizeOf(ctx: RequestContext, name: string, fallback = 1000, m
   return Math.min(Number(text), max);
 }
 
-/** URL-encodes like AWS does for encoding-type=url: space as `+`, `/` left alone. */
+/**
+ * encoding-type=url: every byte of the UTF-8 text outside the unreserved set (A-Z a-z 0-9 - . _ ~)
+ * and `/` as %XX, so a space is %20 and a `+` is %2B, and every decoder reads it back alike.
+ */
 export function urlEncodeKey(text: string): string {
   return encodeURIComponent(text)
-    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%2F/g, '/')
-    .replace(/%20/g, '+');
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%2F/g, '/');
 }
 
 /** The encoding-type parameter: how keys and prefixes are written in a listing, and whether it was asked for. */

@@ -1,6 +1,7 @@
 // The router: method + bucket/key + sub-resource → the action that serves it. Sub-resources
 // sluice does not serve are refused with NotImplemented, never mistaken for another action.
 import { S3Error } from '../errors';
+import { getObjectAttributes } from './attributes';
 import * as buckets from './buckets';
 import { completeMultipartUpload } from './complete';
 import type { RequestContext } from './context';
@@ -21,7 +22,7 @@ export interface Route {
 
 /** S3 sub-resources that name features sluice does not have. */
 const UNSUPPORTED_SUBRESOURCES = [
-  'accelerate', 'analytics', 'attributes', 'cors', 'encryption', 'intelligent-tiering', 'inventory',
+  'accelerate', 'analytics', 'cors', 'encryption', 'intelligent-tiering', 'inventory',
   'legal-hold', 'lifecycle', 'logging', 'metrics', 'notification', 'object-lock', 'ownershipControls',
   'policy', 'policyStatus', 'publicAccessBlock', 'replication', 'requestPayment', 'restore', 'retention',
   'select', 'session', 'torrent', 'website', 'renameObject',
@@ -73,6 +74,7 @@ function objectRoute(method: string, query: URLSearchParams, isCopy: boolean): R
       if (has('tagging')) return route('GetObjectTagging', tagging.getObjectTagging);
       if (has('acl')) return route('GetObjectAcl', buckets.getObjectAcl);
       if (has('uploadId')) return route('ListParts', multipart.listParts);
+      if (has('attributes')) return route('GetObjectAttributes', getObjectAttributes);
       return route('GetObject', objects.getObject);
     case 'HEAD':
       return route('HeadObject', objects.headObject);

@@ -3,7 +3,7 @@ import { S3Error } from '../errors';
 import { child, childrenNamed } from '../http/request-xml';
 import { sendEmpty, sendXml } from '../http/respond';
 import type { XmlNode } from '../http/xml';
-import type { Tag } from '../namespace';
+import { compareKeys, type Tag } from '../namespace';
 import { readXmlBody } from './body';
 import type { RequestContext } from './context';
 import { bucketOf, keyOf } from './target';
@@ -57,8 +57,10 @@ async function readTagging(ctx: RequestContext): Promise<Tag[]> {
   return validateTags(tags, ctx.services.config.taggingRestrictions);
 }
 
+/** The tag set, in key order (UTF-8 byte order), as S3 answers it whatever order the tags were set in. */
 function sendTagging(ctx: RequestContext, tags: Tag[]): void {
-  const set: XmlNode[] = tags.map(({ key, value }) => ['Tag', [['Key', key], ['Value', value]]]);
+  const sorted = [...tags].sort((a, b) => compareKeys(a.key, b.key));
+  const set: XmlNode[] = sorted.map(({ key, value }) => ['Tag', [['Key', key], ['Value', value]]]);
   sendXml(ctx.res, 200, 'Tagging', [['TagSet', set]]);
 }
 

@@ -1,7 +1,8 @@
-// CRC32, CRC32C and CRC-64/NVME against published check values and a bit-by-bit reference.
+// CRC32, CRC32C and CRC-64/NVME against published check values and a bit-by-bit reference, and
+// combined CRCs against the CRC of the whole data.
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
-import { createCrc, createPortableCrc32, type Checksum } from './crc';
+import { combineCrc, createCrc, createPortableCrc32, type Checksum } from './crc';
 
 const CHECK = Buffer.from('123456789');
 
@@ -117,5 +118,38 @@ t.test('digest() does not disturb later updates', async (t) => {
     c.digest();
     c.update(CHECK.subarray(4));
     t.equal(c.digest().toString('hex'), oneShot(make, CHECK), name);
+  }
+});
+
+t.test('combineCrc: the CRC of pieces combined equals the CRC of the whole', async (t) => {
+  const data = randomBytes(3 * 1024 * 1024 + 17);
+  const digestOf = (a: Algorithm, bytes: Buffer): Buffer => {
+    const c = createCrc(a);
+    c.update(bytes);
+    return c.digest();
+  };
+  // Cuts of every kind: empty pieces, one byte, unaligned, equal sizes (the cached shift), a big tail.
+  const cuttings = [[0], [1], [5], [8, 8, 8], [0, 0, 3], [1024 * 1024, 1024 * 1024], [7, 1 << 20, 13, 0, 65_536], [data.length - 1]];
+  for (const algorithm of ALGORITHMS) {
+    const whole = digestOf(algorithm, data).toString('hex');
+    for (const sizes of cuttings) {
+      const pieces: Buffer[] = [];
+      let offset = 0;
+      for (const size of sizes) {
+        pieces.push(data.subarray(offset, offset + size));
+        offset += size;
+      }
+      pieces.push(data.subarray(offset));
+      let combined = digestOf(algorithm, pieces[0]!);
+      for (const piece of pieces.slice(1)) combined = combineCrc(algorithm, combined, digestOf(algorithm, piece), piece.length);
+      t.equal(combined.toString('hex'), whole, `${algorithm}: pieces of ${sizes.join(', ')} and the rest`);
+    }
+    const check = combineCrc(algorithm, digestOf(algorithm, CHECK.subarray(0, 4)), digestOf(algorithm, CHECK.subarray(4)), 5);
+    t.equal(check.toString('hex'), digestOf(algorithm, CHECK).toString('hex'), `${algorithm}: "1234" + "56789" is the check value`);
+    t.not(
+      combineCrc(algorithm, digestOf(algorithm, CHECK.subarray(0, 4)), digestOf(algorithm, CHECK.subarray(4)), 6).toString('hex'),
+      digestOf(algorithm, CHECK).toString('hex'),
+      `${algorithm}: the length of the second piece matters`,
+    );
   }
 });

@@ -21,7 +21,13 @@ export async function sendFileRange(handle: FileHandle, start: number, length: n
   if (length <= SMALL_READ_BYTES) {
     const bytes = Buffer.allocUnsafe(length);
     if ((await readAt(handle, bytes, start)) < length) throw truncated();
-    out.end(bytes);
+    // write() then end(), corked: still one write with the headers. end(bytes) would make Node
+    // re-encode a Content-Disposition header (it does when end() gives the length), mangling
+    // the non-ASCII bytes of a stored value.
+    out.cork();
+    out.write(bytes);
+    out.end();
+    out.uncork();
     return;
   }
   const buffers = [Buffer.allocUnsafeSlow(CHUNK_BYTES), Buffer.allocUnsafeSlow(CHUNK_BYTES)];

@@ -22,6 +22,7 @@ import { isFolderKey, type BucketName, type ObjectKey } from '../names';
 import { attributesOf, describeRecorded, type ObjectInfo } from '../object-info';
 import type { PosixStore } from '../objects';
 import type {
+  DeleteCondition,
   KeyCursor,
   ObjectBody,
   ObjectStore,
@@ -359,13 +360,30 @@ export class TieredStore implements ObjectStore {
     }
   }
 
-  async delete(bucket: BucketName, key: ObjectKey): Promise<void> {
+  async delete(bucket: BucketName, key: ObjectKey, condition?: DeleteCondition): Promise<void> {
     const release = await this.lockKey(bucket, key);
     try {
+      // A condition is about the current object: the cache-only version if there is one (which
+      // goes first, if it may), else the under store's, whose delete decides before the copy goes.
+      let pending = condition;
+      if (pending && (await this.headLocal(bucket, key))) {
+        await this.removeLocalLocked(bucket, key, pending);
+        pending = undefined;
+      }
+      if (this.options.deleteType === 'ALLUXIO_AND_UFS') {
+        await this.under.delete(bucket, key, pending);
+      } else {
+        await this.options.requireBucket(bucket);
+        if (pending) {
+          const current = await this.under.head(bucket, key).catch((e: unknown) => {
+            if (isNotFound(e)) return undefined;
+            throw e;
+          });
+          if (current) pending(current);
+        }
+      }
       await this.removeLocalLocked(bucket, key);
       await this.removeCopyLocked(bucket, key);
-      if (this.options.deleteType === 'ALLUXIO_AND_UFS') await this.under.delete(bucket, key);
-      else await this.options.requireBucket(bucket);
     } finally {
       await release();
     }
@@ -380,11 +398,11 @@ export class TieredStore implements ObjectStore {
     return local ? new MergedKeys(local, under) : under;
   }
 
-  /** The key's cache-only version goes, and its space. The caller holds the key's lock. */
-  private async removeLocalLocked(bucket: BucketName, key: ObjectKey): Promise<void> {
+  /** The key's cache-only version goes (if `condition` accepts it), and its space. The caller holds the key's lock. */
+  private async removeLocalLocked(bucket: BucketName, key: ObjectKey, condition?: DeleteCondition): Promise<void> {
     const size = isFolderKey(key) ? 0 : ((await this.local.version(bucket, key))?.size ?? 0);
     try {
-      await this.local.delete(bucket, key);
+      await this.local.delete(bucket, key, condition);
     } catch (e) {
       if (isNotFound(e)) return;
       throw e;
