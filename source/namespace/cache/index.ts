@@ -8,6 +8,7 @@
 import { mkdir, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { INTERNAL_DIR, Layout } from '../layout';
+import { FileLocks, isStale } from '../lock';
 import { MetadataStore } from '../metadata';
 import { PosixStore, type StoreOptions } from '../objects';
 import { HOST, isAlive, sweepTempFiles } from '../tmp';
@@ -15,7 +16,6 @@ import { CopyStore } from './copies';
 import { sweepStaleFills, type FillParts } from './fill';
 import { Ledger } from './ledger';
 import { CacheBuckets } from './local';
-import { FileLocks, isStale } from './lock';
 
 export interface CacheOptions extends StoreOptions {
   dir: string;

@@ -1,10 +1,10 @@
-// Locks shared by every process of this host that serves one cache dir: a lock is a file created
+// Locks shared by every process that serves one directory (a cache dir, ROOT): a lock is a file created
 // with O_EXCL that names its holder. A holder that died leaves a stale lock, which the next taker
 // removes. Requests of one process queue in memory first, so only one of them polls the disk.
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isCode } from '../../errors';
-import { HOST, isAlive, uniqueSuffix } from '../tmp';
+import { isCode } from '../errors';
+import { HOST, isAlive, uniqueSuffix } from './tmp';
 
 /** A lock older than this is taken for abandoned whoever holds it (holds last milliseconds). */
 const STALE_AFTER_MS = 60_000;
