@@ -11,6 +11,8 @@ export class Layout {
   readonly meta: string;
   readonly uploads: string;
   readonly tmp: string;
+  /** Objects moving between their file and a directory of the same name: locks and sequence numbers (moves.ts). */
+  readonly moves: string;
   /** Device of the tmp folder: a bucket on another device gets its temp files beside the target. */
   tmpDevice = 0;
 
@@ -21,13 +23,14 @@ export class Layout {
     this.meta = join(this.internal, 'meta');
     this.uploads = join(this.internal, 'uploads');
     this.tmp = join(this.internal, 'tmp');
+    this.moves = join(this.internal, 'moves');
   }
 
   /** Creates ROOT and the internal folders if missing; ROOT is resolved so symlink checks compare real paths. */
   static async open(root: string): Promise<Layout> {
     await mkdir(root, { recursive: true });
     const layout = new Layout(await realpath(root));
-    for (const dir of [layout.buckets, layout.uploads, layout.tmp]) await mkdir(dir, { recursive: true });
+    for (const dir of [layout.buckets, layout.uploads, layout.tmp, layout.moves]) await mkdir(dir, { recursive: true });
     await Promise.all(
       Array.from({ length: 256 }, (_, i) => mkdir(join(layout.meta, i.toString(16).padStart(2, '0')), { recursive: true })),
     );

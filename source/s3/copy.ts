@@ -8,7 +8,6 @@ import { attributesOf, isFolderKey, type ObjectAttributes } from '../namespace';
 import type { RequestContext } from './context';
 import { openCopySource, parseCopySource } from './copy-source';
 import { checkConditions, parseContentHeaders, parseUserMetadata, readConditions } from './headers';
-import { folderHoldsNoData } from './objects';
 import { parseTaggingHeader } from './tagging';
 import { bucketOf, keyOf } from './target';
 
@@ -61,8 +60,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       return;
     }
 
-    if (isFolderKey(key) && info.size > 0) throw folderHoldsNoData(key);
-    if (isFolderKey(key)) {
+    if (isFolderKey(key) && info.size === 0) {
       const folder = await namespace.objects.createFolder(bucket, key, ctx.user, requestTags ?? info.tags);
       sendCopyResult(ctx, folder.etag, folder.lastModified);
       return;

@@ -73,6 +73,7 @@ export class CacheDisk implements FillParts {
     }
     await writeFile(this.userFile, '');
     await Promise.all([sweepTempFiles(this.tmp), sweepTempFiles(layout.tmp), sweepStaleFills(this.fills), this.sweepStaleLocks()]);
+    await this.local.recoverMoves();
     if (!othersAlive) await this.ledger.reconcile((await this.copies.totalBytes()) + (await bytesBelow(layout.root, layout.internal)));
   }
 
