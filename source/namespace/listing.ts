@@ -13,6 +13,8 @@ import type { KeyCursor, ListedKey } from './store';
 
 /** A move in progress hides its key from the directory for a moment: a listing waits this long at most. */
 const MOVE_WAIT_MS = 200;
+/** Directories looked into for a nested object at once, ahead of the walk. */
+const LOOK_AHEAD = 32;
 
 export interface WalkEntry {
   /** The key: a file's path, or a directory's path with a trailing `/`. */
@@ -25,6 +27,8 @@ interface SortedEntry {
   name: string;
   /** 'nested': the object a directory may hold under its own name (looked for when reached). */
   kind: 'file' | 'dir' | 'nested';
+  /** For 'nested': the look for it, once started (the path of its file, if there is one). */
+  found?: Promise<string | undefined>;
   /** UTF-8 bytes of the name, with `/` after a directory's, so siblings sort as their keys do. */
   sortKey: Buffer;
 }
@@ -137,7 +141,7 @@ export class KeyWalker {
       const path = join(frame.dir, entry.name);
       if (entry.kind === 'nested') {
         if (!this.isAfterStart(key)) continue;
-        const found = await this.nested.find(path);
+        const found = await (entry.found ?? this.lookAhead(frame, frame.index - 1));
         if (found !== undefined) return { key, kind: 'file', path: found };
         continue;
       }
@@ -150,6 +154,26 @@ export class KeyWalker {
       }
       if (this.isAfterStart(key)) return { key, kind: 'file', path };
     }
+  }
+
+  /**
+   * Starts the looks for nested objects from entry `from` on, a window at a time, so that they run
+   * side by side (a directory of many sub-directories would otherwise wait for each in turn).
+   */
+  private lookAhead(frame: Frame, from: number): Promise<string | undefined> {
+    for (let i = from, started = 0; i < frame.entries.length && started < LOOK_AHEAD; i++) {
+      const entry = frame.entries[i]!;
+      const key = frame.keyPrefix + entry.name;
+      if (entry.kind !== 'nested' || entry.found || (i > from && !this.mayList(key))) continue;
+      entry.found = this.nested.find(join(frame.dir, entry.name)).catch(() => undefined);
+      started++;
+    }
+    return frame.entries[from]!.found!;
+  }
+
+  /** A key the walk would return as far as is known now (its prefix, the start, skips so far). */
+  private mayList(key: string): boolean {
+    return key.startsWith(this.prefix) && (this.skipping === undefined || !key.startsWith(this.skipping)) && this.isAfterStart(key);
   }
 
   private isAfterStart(key: string): boolean {
