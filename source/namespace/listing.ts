@@ -46,8 +46,8 @@ export function compareKeys(a: string, b: string): number {
 
 /** How a walk finds the objects that directories hold under their own names. */
 export interface NestedObjects {
-  /** False when no directory of this tree can hold one (none was ever made): no need to look. */
-  mayHold(): Promise<boolean>;
+  /** False when no sub-directory of `dir` can hold one (none ever did): no need to look. */
+  mayHold(dir: string): Promise<boolean>;
   /** The path of the file of the object named like directory `dir`, if it has one. */
   find(dir: string): Promise<string | undefined>;
 }
@@ -189,8 +189,8 @@ export class KeyWalker {
 
   private async readSorted(dir: string): Promise<SortedEntry[]> {
     const dirents = await this.readSettled(dir);
-    // Asked after the directory is read: a nest that made a directory we saw had flagged the tree first.
-    const nestedHere = dirents.some((d) => d.isDirectory()) && (await this.nested.mayHold());
+    // Asked after the directory is read: a nest that made a directory we saw had flagged it first.
+    const nestedHere = dirents.some((d) => d.isDirectory()) && (await this.nested.mayHold(dir));
     const entries: SortedEntry[] = [];
     for (const dirent of dirents) {
       const name = dirent.name;

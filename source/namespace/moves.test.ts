@@ -59,7 +59,8 @@ t.test('nest moves the file inside a directory of its name; unnest moves it back
   t.equal(readFileSync(join(logs, '.sluice-object'), 'utf8'), 'LOGS');
   t.equal(statSync(join(logs, '.sluice-object')).ino, inode, 'the same file');
   t.same(readdirSync(bucket), ['logs'], 'no staging folder left');
-  t.ok(await moves.mayHoldNested(bucket), 'the bucket is flagged for listings');
+  t.ok(await moves.mayHoldNested(bucket), 'its directory is flagged for listings');
+  t.notOk(await moves.mayHoldNested(logs), 'not the directories that hold no nested directory');
   await moves.nest(logs, 'owner'); // a directory already: nothing to do
   t.same(readdirSync(logs), ['.sluice-object']);
   // Unnest needs sluice's marks on the directory (nest wrote them) and nothing else inside.

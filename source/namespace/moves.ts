@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import { link, lstat, mkdir, readdir, readFile, rename, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { isCode } from '../errors';
 import type { Layout } from './layout';
 import { FileLocks, isStale } from './lock';
@@ -36,6 +36,8 @@ const SEQUENCE_IDLE_MS = 10 * 60_000;
 /** How long a sequence file outlives the unnest of its key (a reader may be between its two reads). */
 const SEQUENCE_RETIRE_MS = 5_000;
 const SEQUENCE_NAME = /^[0-9a-f]{40}$/;
+/** Directory flags known to be set, kept in memory at most. */
+const FLAGS_KEPT = 4096;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -94,7 +96,7 @@ async function placeIfFree(from: string, to: string): Promise<boolean | 'gone'> 
 
 export class KeyMoves {
   private readonly locks: FileLocks;
-  /** Top-level folders where a nested object was ever made (see mayHoldNested). */
+  /** Flags of directories known to be set (they are never removed; see mayHoldNested). */
   private readonly flagged = new Set<string>();
 
   constructor(
@@ -105,10 +107,10 @@ export class KeyMoves {
   }
 
   /** The key's sequence file and lock, named by its path below the store's root. */
-  private idOf(path: string): { file: string; lock: string; rel: string } {
+  private idOf(path: string): { file: string; lock: string; rel: string; hash: string } {
     const rel = relative(this.layout.root, path);
     const hash = createHash('sha256').update(rel).digest('hex').slice(0, 40);
-    return { file: join(this.layout.moves, hash), lock: `${hash}.lock`, rel };
+    return { file: join(this.layout.moves, hash), lock: `${hash}.lock`, rel, hash };
   }
 
   private async writeSequence(file: string, rel: string, value: number): Promise<void> {
@@ -327,24 +329,34 @@ export class KeyMoves {
     timer.unref();
   }
 
-  /** Marks the top-level folder of `path` as one that may hold nested objects (before the first is made). */
+  /** The flag of directory `dir`: it holds (or held) a sub-directory with a nested object. */
+  private flagOf(dir: string): string {
+    return join(this.layout.moves, `nested.${this.idOf(dir).hash}`);
+  }
+
+  /** Flags the directory above `path` as one whose sub-directories may hold nested objects (before the first does). */
   async flag(path: string): Promise<void> {
-    const top = relative(this.layout.root, path).split(sep)[0]!;
-    if (this.flagged.has(top)) return;
-    await writeFile(join(this.layout.moves, `nested.${top}`), '', { flag: 'a' });
-    this.flagged.add(top);
+    const flag = this.flagOf(dirname(path));
+    if (this.flagged.has(flag)) return;
+    await writeFile(flag, '', { flag: 'a' });
+    this.remember(flag);
   }
 
   /**
-   * False when no nested object was ever made below the top-level folder of `dir` (a bucket): its
-   * listings need not look inside every directory for one.
+   * False when no sub-directory of `dir` ever held a nested object: its listings need not look
+   * inside each of them for one. (Read after the directory: a nest flags it before it moves.)
    */
   async mayHoldNested(dir: string): Promise<boolean> {
-    const top = relative(this.layout.root, dir).split(sep)[0]!;
-    if (this.flagged.has(top)) return true;
-    if (!(await stat(join(this.layout.moves, `nested.${top}`)).catch(() => undefined))) return false;
-    this.flagged.add(top);
+    const flag = this.flagOf(dir);
+    if (this.flagged.has(flag)) return true;
+    if (!(await stat(flag).catch(() => undefined))) return false;
+    this.remember(flag);
     return true;
+  }
+
+  private remember(flag: string): void {
+    if (this.flagged.size >= FLAGS_KEPT) this.flagged.clear();
+    this.flagged.add(flag);
   }
 
   /**

@@ -352,7 +352,7 @@ export class PosixStore implements ObjectStore {
         return fileOnly(await statProbe(join(entry.path, FOLDER_BYTES))) !== undefined; // a folder object with bytes
       },
       nested: {
-        mayHold: () => this.moves.mayHoldNested(bucketDir),
+        mayHold: (dir) => this.moves.mayHoldNested(dir),
         // One that is being moved is found where it is (or, moved back out, as the file it is again).
         find: async (dir) =>
           (fileOnly(await statProbe(join(dir, NESTED_OBJECT))) ?? (await this.moves.locateAfterMiss(dir, statProbe)))?.path,
