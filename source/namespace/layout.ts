@@ -1,6 +1,7 @@
 // Where things live under ROOT: buckets are top-level directories, internal state is in .sluice/.
+import { createHash } from 'node:crypto';
 import { mkdir, realpath, stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 
 export const INTERNAL_DIR = '.sluice';
 
@@ -36,6 +37,11 @@ export class Layout {
     );
     layout.tmpDevice = (await stat(layout.tmp)).dev;
     return layout;
+  }
+
+  /** A name for a path below ROOT that every process serving ROOT gives it (a hash of the relative path). */
+  idOf(path: string): string {
+    return createHash('sha256').update(relative(this.root, path)).digest('hex').slice(0, 40);
   }
 
   /** True when a real (symlink-resolved) path is inside ROOT and not inside the internal folder. */

@@ -1,7 +1,6 @@
 // KeyMoves on real files: nest and unnest, and every state a move cut short by a crash can leave
 // (built on disk as a killed process would leave it), finished at start or by the next reader.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +27,7 @@ async function fixture(t: tap.Test): Promise<{ layout: Layout; moves: KeyMoves; 
 /** The sequence file and lock of the key at `path` as a process killed during its move leaves them. */
 function interrupted(layout: Layout, path: string, holder = deadPid): void {
   const rel = path.slice(layout.root.length + 1);
-  const hash = createHash('sha256').update(rel).digest('hex').slice(0, 40);
+  const hash = layout.idOf(path);
   const file = join(layout.moves, hash);
   writeFileSync(file, rel);
   utimesSync(file, 3, 3); // odd: a move running
@@ -59,8 +58,8 @@ t.test('nest moves the file inside a directory of its name; unnest moves it back
   t.equal(readFileSync(join(logs, '.sluice-object'), 'utf8'), 'LOGS');
   t.equal(statSync(join(logs, '.sluice-object')).ino, inode, 'the same file');
   t.same(readdirSync(bucket), ['logs'], 'no staging folder left');
-  t.ok(await moves.mayHoldNested(bucket), 'its directory is flagged for listings');
-  t.notOk(await moves.mayHoldNested(logs), 'not the directories that hold no nested directory');
+  t.ok(await moves.flags.mayHold(bucket), 'its directory is flagged for listings');
+  t.notOk(await moves.flags.mayHold(logs), 'not the directories that hold no nested directory');
   await moves.nest(logs, 'owner'); // a directory already: nothing to do
   t.same(readdirSync(logs), ['.sluice-object']);
   // Unnest needs sluice's marks on the directory (nest wrote them) and nothing else inside.

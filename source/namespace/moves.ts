@@ -21,6 +21,7 @@ import type { Layout } from './layout';
 import { FileLocks, isStale } from './lock';
 import type { MetadataStore } from './metadata';
 import { NESTED_OBJECT } from './names';
+import { NestedFlags } from './nested-flags';
 import { HIDDEN_TEMP_PREFIX, uniqueSuffix } from './tmp';
 
 /** Staging folders of moves in progress start with this (and so are never listed). */
@@ -36,8 +37,6 @@ const SEQUENCE_IDLE_MS = 10 * 60_000;
 /** How long a sequence file outlives the unnest of its key (a reader may be between its two reads). */
 const SEQUENCE_RETIRE_MS = 5_000;
 const SEQUENCE_NAME = /^[0-9a-f]{40}$/;
-/** Directory flags known to be set, kept in memory at most. */
-const FLAGS_KEPT = 4096;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -96,21 +95,21 @@ async function placeIfFree(from: string, to: string): Promise<boolean | 'gone'> 
 
 export class KeyMoves {
   private readonly locks: FileLocks;
-  /** Flags of directories known to be set (they are never removed; see mayHoldNested). */
-  private readonly flagged = new Set<string>();
+  /** Which directories' sub-directories may hold nested objects, for listings. */
+  readonly flags: NestedFlags;
 
   constructor(
     private readonly layout: Layout,
     private readonly metadata: MetadataStore,
   ) {
     this.locks = new FileLocks(layout.moves);
+    this.flags = new NestedFlags(layout);
   }
 
   /** The key's sequence file and lock, named by its path below the store's root. */
-  private idOf(path: string): { file: string; lock: string; rel: string; hash: string } {
-    const rel = relative(this.layout.root, path);
-    const hash = createHash('sha256').update(rel).digest('hex').slice(0, 40);
-    return { file: join(this.layout.moves, hash), lock: `${hash}.lock`, rel, hash };
+  private idOf(path: string): { file: string; lock: string; rel: string } {
+    const hash = this.layout.idOf(path);
+    return { file: join(this.layout.moves, hash), lock: `${hash}.lock`, rel: relative(this.layout.root, path) };
   }
 
   private async writeSequence(file: string, rel: string, value: number): Promise<void> {
@@ -208,7 +207,7 @@ export class KeyMoves {
    * deeper keys can be written. Returns when `path` is no longer a file (nested, or changed).
    */
   async nest(path: string, owner: string): Promise<void> {
-    await this.flag(path);
+    await this.flags.flag(path);
     await this.moving(path, async () => {
       if (!(await lstatOrNone(path))?.isFile()) return;
       const staging = stagingOf(path);
@@ -327,36 +326,6 @@ export class KeyMoves {
       })().catch(() => undefined);
     }, SEQUENCE_RETIRE_MS);
     timer.unref();
-  }
-
-  /** The flag of directory `dir`: it holds (or held) a sub-directory with a nested object. */
-  private flagOf(dir: string): string {
-    return join(this.layout.moves, `nested.${this.idOf(dir).hash}`);
-  }
-
-  /** Flags the directory above `path` as one whose sub-directories may hold nested objects (before the first does). */
-  async flag(path: string): Promise<void> {
-    const flag = this.flagOf(dirname(path));
-    if (this.flagged.has(flag)) return;
-    await writeFile(flag, '', { flag: 'a' });
-    this.remember(flag);
-  }
-
-  /**
-   * False when no sub-directory of `dir` ever held a nested object: its listings need not look
-   * inside each of them for one. (Read after the directory: a nest flags it before it moves.)
-   */
-  async mayHoldNested(dir: string): Promise<boolean> {
-    const flag = this.flagOf(dir);
-    if (this.flagged.has(flag)) return true;
-    if (!(await stat(flag).catch(() => undefined))) return false;
-    this.remember(flag);
-    return true;
-  }
-
-  private remember(flag: string): void {
-    if (this.flagged.size >= FLAGS_KEPT) this.flagged.clear();
-    this.flagged.add(flag);
   }
 
   /**

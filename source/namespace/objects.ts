@@ -233,7 +233,7 @@ export class PosixStore implements ObjectStore {
           condition,
           describe: (version) => this.describe(key, version),
           remakeParents: async () => join((parent = await this.parents.ensure(bucketDir, key, segments, owner)), name),
-          nesting: () => this.moves.flag(target),
+          nesting: () => this.moves.flags.flag(target),
         });
       // A conditional write judges the current version: no move of it may run meanwhile.
       const previous = condition.check || condition.createOnly ? await this.moves.exclusive(target, place) : await place();
@@ -352,7 +352,7 @@ export class PosixStore implements ObjectStore {
         return fileOnly(await statProbe(join(entry.path, FOLDER_BYTES))) !== undefined; // a folder object with bytes
       },
       nested: {
-        mayHold: (dir) => this.moves.mayHoldNested(dir),
+        mayHold: (dir) => this.moves.flags.mayHold(dir),
         // One that is being moved is found where it is (or, moved back out, as the file it is again).
         find: async (dir) =>
           (fileOnly(await statProbe(join(dir, NESTED_OBJECT))) ?? (await this.moves.locateAfterMiss(dir, statProbe)))?.path,

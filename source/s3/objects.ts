@@ -40,7 +40,8 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   // A folder object (`dir/`) without bytes is a directory; one with bytes is written like any object.
   if (isFolderKey(key) && body.expectedLength === 0) {
     await namespace.buckets.require(bucket);
-    for await (const _chunk of body.source as AsyncIterable<Buffer>); // nothing, but verified
+    // Read to its end (it announced none): a body that sends bytes anyway fails its length check.
+    for await (const _chunk of body.source as AsyncIterable<Buffer>) continue;
     body.verify();
     const info = await namespace.objects.createFolder(bucket, key, ctx.user, tags);
     sendEmpty(ctx.res, 200, { ETag: `"${info.etag}"` });
