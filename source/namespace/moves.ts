@@ -22,6 +22,7 @@ import { FileLocks, isStale } from './lock';
 import type { MetadataStore } from './metadata';
 import { NESTED_OBJECT } from './names';
 import { NestedFlags } from './nested-flags';
+import { syncDirectory, syncFile } from './sync';
 import { HIDDEN_TEMP_PREFIX, uniqueSuffix } from './tmp';
 
 /** Staging folders of moves in progress start with this (and so are never listed). */
@@ -101,6 +102,8 @@ export class KeyMoves {
   constructor(
     private readonly layout: Layout,
     private readonly metadata: MetadataStore,
+    /** --fsync: the odd sequence is on disk before anything moves, the renames before it is even: a power loss leaves a move to finish. */
+    private readonly fsync = false,
   ) {
     this.locks = new FileLocks(layout.moves);
     this.flags = new NestedFlags(layout);
@@ -190,16 +193,24 @@ export class KeyMoves {
       const current = await readSequence(file);
       const odd = current % 2 === 1 ? current + 2 : current + 1;
       await this.writeSequence(file, rel, odd);
+      if (this.fsync) await Promise.all([syncFile(file), syncDirectory(this.layout.moves)]);
       try {
         await this.recover(path);
         await fn();
       } finally {
         await this.recover(path);
+        if (this.fsync) await this.syncMoved(path);
         await this.writeSequence(file, rel, odd + 1);
       }
     } finally {
       await release();
     }
+  }
+
+  /** The renames of a move of the key at `path` are on disk: its directory's entries, and its own if it is one now. */
+  private async syncMoved(path: string): Promise<void> {
+    await syncDirectory(dirname(path));
+    if ((await lstatOrNone(path))?.isDirectory()) await syncDirectory(path);
   }
 
   /**

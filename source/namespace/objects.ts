@@ -54,7 +54,7 @@ export class PosixStore implements ObjectStore {
     private readonly metadata: MetadataStore,
     private readonly options: StoreOptions,
   ) {
-    this.moves = new KeyMoves(layout, metadata);
+    this.moves = new KeyMoves(layout, metadata, options.fsync);
     this.parents = new Parents(layout, metadata, this.moves);
   }
 
