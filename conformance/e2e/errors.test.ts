@@ -1,7 +1,7 @@
 // Errors end to end: unknown sub-resources and methods are NotImplemented/MethodNotAllowed XML,
 // every response carries x-amz-request-id, every error body has Code, Message, Resource and
 // RequestId and no server detail, malformed HTTP gets an S3 error too, and the server survives it all.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -193,13 +193,16 @@ t.test('bodies refused before they are read hold no memory afterwards', async (t
   await createBucket(server, 'exists');
   const currentRss = (): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))![1]) * 1024;
   const body = Buffer.alloc(200 * 1024, 'r');
+  await putObject(server, 'exists', 'file', 'x');
+  symlinkSync(join(server.root, 'exists', 'file'), join(server.root, 'exists', 'link'));
   const refuse = async (): Promise<void> => {
     for (let i = 0; i < 10; i++) {
       const missing = await s3(server, 'PUT', `/missing-bucket/k${i}`, { body });
       if (errorCode(missing) !== 'NoSuchBucket') throw new Error(`expected NoSuchBucket, got ${missing.status} ${missing.text}`);
       const parent = await putObject(server, 'exists', 'file', 'x');
       if (parent.status !== 200) throw new Error(`PUT exists/file: ${parent.status}`);
-      const underFile = await s3(server, 'PUT', `/exists/file/k${i}`, { body });
+      // A key below a link to a file: refused when its parent is made, before the body is read.
+      const underFile = await s3(server, 'PUT', `/exists/link/k${i}`, { body });
       if (errorCode(underFile) !== 'ObjectParentIsFile') throw new Error(`expected ObjectParentIsFile, got ${underFile.status} ${underFile.text}`);
     }
   };

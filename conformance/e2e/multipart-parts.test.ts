@@ -49,7 +49,9 @@ t.test('headers, metadata, tags and owner of CreateMultipartUpload reach the obj
   t.equal(xmlValue(xmlValue(list.text, 'Owner') ?? '', 'ID'), 'alice', 'the owner is the user who created the upload');
 
   t.equal(errorCode(await s3(server, 'POST', `${objectPath('parts', 'bad-tags')}?uploads`, { headers: { 'x-amz-tagging': 'a=1&a=2' } })), 'InvalidTag', 'bad tags are refused up front');
-  t.equal(errorCode(await s3(server, 'POST', `${objectPath('parts', 'folder/')}?uploads`)), 'InvalidRequest', 'a folder key cannot take an upload');
+  const folder = await s3(server, 'POST', `${objectPath('parts', 'folder/')}?uploads`);
+  t.equal(folder.status, 200, 'a folder key takes an upload (its bytes are the folder object\'s)');
+  t.ok(xmlValue(folder.text, 'UploadId'));
 });
 
 t.test('a part whose Content-MD5 does not match is not stored', async (t) => {

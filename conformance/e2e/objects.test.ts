@@ -320,8 +320,10 @@ t.test('folder objects and DeleteObject', async (t) => {
   t.equal(folder.headers.etag, '"d41d8cd98f00b204e9800998ecf8427e"', 'a folder object has the MD5 of nothing');
   t.ok(existsSync(join(server.root, 'deletes', 'folder')), 'it is a directory on disk');
   const withData = await s3(server, 'PUT', '/deletes/folder2/', { body: 'data' });
-  t.equal(withData.status, 400, 'a folder object cannot hold data');
-  t.notOk(existsSync(join(server.root, 'deletes', 'folder2')));
+  t.equal(withData.status, 200, 'a folder object may hold data');
+  t.equal(readFileSync(join(server.root, 'deletes', 'folder2', '.sluice-folder'), 'utf8'), 'data', 'kept inside its directory');
+  t.equal((await s3(server, 'DELETE', '/deletes/folder2/')).status, 204);
+  t.notOk(existsSync(join(server.root, 'deletes', 'folder2')), 'deleting it removes the directory');
   t.equal((await s3(server, 'HEAD', '/deletes/folder/')).status, 200);
   await putObject(server, 'deletes', 'folder/inside.txt', 'in');
   t.equal((await s3(server, 'DELETE', '/deletes/folder/inside.txt')).status, 204);

@@ -1,39 +1,14 @@
 // Many clients PUT, DELETE, GET and LIST the same keys at once for a minute (SOAK_SECONDS): no
 // 5xx, and every GET returns one complete version, its bytes matching its ETag.
 import { createHash } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import t from 'tap';
-import { s3, startSluice, type Sluice } from '../lib/harness';
+import { s3, startSluice } from '../lib/harness';
+import { call, makeVersion, type Reply } from './lib';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const CLIENTS = 16;
 const KEYS = Array.from({ length: 6 }, (_, i) => `dir${i % 2}/key${i}`);
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-function call(server: Sluice, agent: Agent, method: string, path: string, body?: Buffer): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, method, path, agent, headers: body ? { 'Content-Length': body.length } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** A version says what it is in its first line, so a torn or mixed body shows. */
-function makeVersion(key: string, n: number): Buffer {
-  const size = 1000 + ((n * 7919) % 300_000);
-  const head = `${key}#${n}#${size}\n`;
-  return Buffer.concat([Buffer.from(head), Buffer.alloc(size - head.length, String.fromCharCode(97 + (n % 26)))]);
-}
 
 t.test(`concurrent PUT/DELETE/GET/LIST for ${SECONDS} s`, async (t) => {
   const server = await startSluice({ args: ['--access-log=false'] });

@@ -1,5 +1,7 @@
-// Helpers of the fault suite: a sluice started under a resource limit or on a given root, and
-// a client that writes exactly what it is told and hangs up when told.
+// Helpers of the fault suite: a sluice started under a resource limit or on a given root, a
+// client that writes exactly what it is told and hangs up when told, requests on a kept-alive
+// agent, and object versions that say what they are.
+import { request, type Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { startSluice, type Sluice } from '../lib/harness';
 
@@ -20,3 +22,31 @@ export function startPartialPut(server: Sluice, path: string, contentLength: num
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** One request on `agent` (kept alive by the caller), the whole answer read. */
+export function call(server: Sluice, agent: Agent, method: string, path: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const all = { ...headers, ...(body ? { 'Content-Length': String(body.length) } : {}) };
+    const req = request({ host: '127.0.0.1', port: server.port, method, path, agent, headers: all }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Version n of a key: it says which it is in its first line, so a torn or mixed body shows. */
+export function makeVersion(key: string, n: number): Buffer {
+  const size = 1000 + ((n * 7919) % 300_000);
+  const head = `${key}#${n}#${size}\n`;
+  return Buffer.concat([Buffer.from(head), Buffer.alloc(size - head.length, String.fromCharCode(97 + (n % 26)))]);
+}

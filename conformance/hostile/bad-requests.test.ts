@@ -55,8 +55,11 @@ const CASES: Case[] = [
   { name: 'NUL in a key', method: 'PUT', path: `/${B}/a%00b`, body: 'x', status: 400, code: 'InvalidArgument' },
   { name: 'key over 1024 bytes', method: 'PUT', path: `/${B}/${longKey}`, body: 'x', status: 400, code: 'KeyTooLongError' },
   { name: 'segment over 255 bytes', method: 'PUT', path: `/${B}/${'s'.repeat(256)}`, body: 'x', status: 400, code: 'KeyTooLongError' },
-  { name: 'key below an existing object', method: 'PUT', path: `/${B}/file/child`, body: 'x', status: 409, code: 'ObjectParentIsFile' },
-  { name: 'key naming a directory of objects', method: 'PUT', path: `/${B}/dir`, body: 'x', status: 409, code: 'ExistingObjectIsDirectory' },
+  { name: 'key below a link to a file', method: 'PUT', path: `/${B}/file-link/child`, body: 'x', status: 409, code: 'ObjectParentIsFile' },
+  { name: "a nested object's own name", method: 'PUT', path: `/${B}/file/.sluice-object`, body: 'x', status: 400, code: 'InvalidArgument' },
+  { name: "a nested object's own name, read", method: 'GET', path: `/${B}/dir/.sluice-object`, status: 400, code: 'InvalidArgument' },
+  { name: "a folder's bytes' own name", method: 'PUT', path: `/${B}/dir/.sluice-folder`, body: 'x', status: 400, code: 'InvalidArgument' },
+  { name: 'a staging name', method: 'PUT', path: `/${B}/.sluice-tmp.nest.0123/x`, body: 'x', status: 400, code: 'InvalidArgument' },
   { name: 'symlink to a file outside ROOT', method: 'GET', path: `/${B}/outside-link`, status: 403, code: 'AccessDenied' },
   { name: 'a FIFO planted in the tree (must not hang the read)', method: 'GET', path: `/${B}/fifo`, status: 404, code: 'NoSuchKey' },
   { name: 'a FIFO as a copy source', method: 'PUT', path: `/${B}/from-fifo`, headers: { 'x-amz-copy-source': `/${B}/fifo` }, status: 404, code: 'NoSuchKey' },
@@ -149,6 +152,7 @@ async function prepare(server: Sluice, outside: string): Promise<void> {
   writeFileSync(join(outside, 'secret.txt'), 'outside ROOT');
   symlinkSync(join(outside, 'secret.txt'), join(server.root, B, 'outside-link'));
   symlinkSync(outside, join(server.root, B, 'outside-dir'));
+  symlinkSync(join(server.root, B, 'file'), join(server.root, B, 'file-link'));
   execFileSync('mkfifo', [join(server.root, B, 'fifo')]);
 }
 

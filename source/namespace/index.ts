@@ -93,6 +93,7 @@ export class Namespace {
     const metadata = new MetadataStore(layout);
     const buckets = new BucketStore(layout, options.defaultOwner);
     const root = new PosixStore(layout, buckets, metadata, options);
+    await root.recoverMoves();
     let tiers: TieredStore | undefined;
     if (options.cache) {
       const disk = await CacheDisk.open({ ...options, dir: options.cache.dir, capacity: options.cache.capacity });

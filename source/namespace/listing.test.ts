@@ -309,3 +309,27 @@ t.test('a directory is read only when the walk goes into it, so a skipped one is
   }
   t.same(seen, ['a-b', 'a/', 'a0', 'ab/', 'ab/added-after', 'ab/x'], 'nothing below the skipped a/');
 });
+
+t.test('an object nested in a directory of its name comes at its own place; sluice names never', async (t) => {
+  const f = await fixture(t);
+  const n = join(f.bucketDir, 'n');
+  mkdirSync(join(n, 'sub'), { recursive: true });
+  writeFileSync(join(n, '.sluice-object'), 'the object n');
+  writeFileSync(join(n, '.sluice-folder'), 'the bytes of n/');
+  writeFileSync(join(n, 'sub', 'x'), 'x');
+  mkdirSync(join(f.bucketDir, '.sluice-tmp.nest.0123'));
+  for (const name of ['n!', 'n.txt', 'n0']) writeFileSync(join(f.bucketDir, name), name);
+  const keys = async (prefix: string, after?: string): Promise<string[]> => (await walk(f, prefix, after)).map((e) => e.key);
+  t.same(await keys('n'), ['n', 'n!', 'n.txt', 'n/', 'n/sub/', 'n/sub/x', 'n0'], '`n` before `n!` and `n/`');
+  const entry = (await walk(f, 'n')).find((e) => e.key === 'n');
+  t.same(entry, { key: 'n', kind: 'file', path: join(n, '.sluice-object') }, 'the nested file is what is described');
+  t.same(await keys('n', 'n'), ['n!', 'n.txt', 'n/', 'n/sub/', 'n/sub/x', 'n0'], 'a walk that starts after it');
+  t.same(await keys('n', 'm'), await keys('n'), 'and before it');
+  t.same(await keys('n/'), ['n/', 'n/sub/', 'n/sub/x'], 'inside the directory: never the nested file itself');
+  const all = await keys('');
+  t.notOk(all.some((k) => k.includes('.sluice-')), 'no .sluice-object, .sluice-folder or staging folder');
+  const none = new KeyWalker(f.layout, f.bucketDir, { prefix: 'n' }, { mayHold: async () => false, find: async () => 'never asked' });
+  const unflagged: string[] = [];
+  for (let e = await none.next(); e; e = await none.next()) unflagged.push(e.key);
+  t.notOk(unflagged.includes('n'), 'a tree that never held a nested object is not looked into');
+});

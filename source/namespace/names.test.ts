@@ -139,6 +139,10 @@ t.test('valid object keys', async (t) => {
     '-',
     'a\nb',
     '\ue000\uffff',
+    'a/.sluice-objects',
+    'a/x.sluice-object',
+    '.sluice-folder2/b',
+    '.sluice-tmp',
   ]) {
     t.equal(parseObjectKey(key), key, JSON.stringify(key));
   }
@@ -180,6 +184,12 @@ t.test('invalid object keys', async (t) => {
     [`${'a/'.repeat(512)}b`, 'KeyTooLongError', '1025 bytes with slashes'],
     ['x'.repeat(256), 'KeyTooLongError', 'a segment longer than 255 bytes'],
     [`d/${'\u00e9'.repeat(128)}/`, 'KeyTooLongError', 'a segment of 256 UTF-8 bytes'],
+    ['logs/.sluice-object', 'InvalidArgument', 'the name of a nested object'],
+    ['.sluice-object', 'InvalidArgument', 'the nested-object name alone'],
+    ['a/.sluice-object/b', 'InvalidArgument', 'the nested-object name inside'],
+    ['photos/.sluice-folder', 'InvalidArgument', "the name of a folder object's bytes"],
+    ['a/.sluice-folder/', 'InvalidArgument', 'the folder-bytes name as a folder'],
+    ['a/.sluice-tmp.nest.0123', 'InvalidArgument', 'a temp or staging name'],
   ];
   for (const [key, code, why] of cases)
     t.equal(

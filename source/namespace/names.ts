@@ -1,5 +1,6 @@
 // Bucket names and object keys: validated before they are turned into paths.
 import { S3Error, badKey, invalidBucketName } from '../errors';
+import { HIDDEN_TEMP_PREFIX } from './tmp';
 
 /** A validated bucket name; `a:b:c` names the sub-directory bucket ROOT/a/b/c. */
 export type BucketName = string & { readonly __brand: 'BucketName' };
@@ -7,6 +8,19 @@ export type BucketName = string & { readonly __brand: 'BucketName' };
 export type ObjectKey = string & { readonly __brand: 'ObjectKey' };
 
 export const MAX_KEY_BYTES = 1024;
+
+/**
+ * Names sluice keeps inside a key's directory, never listed and never accepted in a key: the
+ * bytes of the object named like the directory (`logs` when `logs/...` also exists), and the
+ * bytes of the folder object `dir/` when it holds some.
+ */
+export const NESTED_OBJECT = '.sluice-object';
+export const FOLDER_BYTES = '.sluice-folder';
+
+/** True for a directory entry that is sluice's own (those two, temp files and move staging) and never a key. */
+export function isReservedName(name: string): boolean {
+  return name === NESTED_OBJECT || name === FOLDER_BYTES || name.startsWith(HIDDEN_TEMP_PREFIX);
+}
 
 const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const IPV4_RE = /^\d+\.\d+\.\d+\.\d+$/;
@@ -79,11 +93,14 @@ export function parseObjectKey(key: string): ObjectKey {
     if (Buffer.byteLength(segment, 'utf8') > 255) {
       throw badKey('KeyTooLongError', 'A segment of the key between slashes is longer than 255 bytes.', key);
     }
+    if (isReservedName(segment)) {
+      throw badKey('InvalidArgument', `Object keys may not contain a "${segment}" path segment: sluice keeps that name for itself.`, key);
+    }
   }
   return key as ObjectKey;
 }
 
-/** A folder object (`dir/`) is a directory on disk. */
+/** A folder object (`dir/`) is a directory on disk (its bytes, if it has any, are in FOLDER_BYTES inside). */
 export function isFolderKey(key: ObjectKey): boolean {
   return key.endsWith('/');
 }

@@ -1,38 +1,30 @@
 // The POSIX object store: objects are plain files at their key's path. Writes stream into a temp
 // file that is renamed into place; reads open the file once and describe exactly the version they
-// opened. ROOT is one (the under store); the cache keeps its cache-only objects in another.
+// opened. An object whose key is also a prefix lives inside that directory (moves.ts), a folder
+// object's bytes inside its own. ROOT is one store (the under store); the cache keeps its
+// cache-only objects in another.
 import { once } from 'node:events';
-import { constants as fsConstants, createWriteStream, type BigIntStats, type WriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, open, realpath, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { createWriteStream, type BigIntStats, type WriteStream } from 'node:fs';
+import { chmod, lstat, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { S3Error, accessDenied, existingObjectIsDirectory, isCode, noSuchKey, objectParentIsFile } from '../errors';
+import { isCode, noSuchKey } from '../errors';
 import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 import { pump } from '../streams/pump';
 import { fillFile } from './assembly';
-import { createOnly } from './create-only';
 import { FileBody } from './file-body';
 import type { Layout } from './layout';
-import type { MetadataStore, ObjectAttributes } from './metadata';
-import { isFolderKey, keySegments, type BucketName, type ObjectKey } from './names';
-import { attributesOf, describeFolder, describeForeign, describeRecorded, type ObjectInfo } from './object-info';
 import { PosixKeyCursor } from './listing';
+import type { MetadataStore, ObjectAttributes } from './metadata';
+import { KeyMoves, findAt } from './moves';
+import { FOLDER_BYTES, NESTED_OBJECT, isFolderKey, keySegments, type BucketName, type ObjectKey } from './names';
+import { attributesOf, describeFolder, describeForeign, describeRecorded, type ObjectInfo } from './object-info';
+import { Parents, isServableFile, isServablePath, requireServable } from './parents';
+import { moveIntoPlace } from './place';
+import { lstatProbe, openProbe, openStatProbe, statProbe, type FoundFile, type OpenFile } from './probes';
 import { removeFileIf, type DeleteCondition } from './remove-if';
 import type { KeyCursor, ObjectStore, OpenedObject, VersionStamp, WriteCondition, WriteContent, WriteFinish } from './store';
 import { syncDirectory } from './sync';
 import { HIDDEN_TEMP_PREFIX, tempName } from './tmp';
-
-/** The attributes of the file at `path` as an open revalidates them (NFS's close-to-open). */
-async function statByOpen(path: string): Promise<BigIntStats> {
-  const handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-  try {
-    return await handle.stat({ bigint: true });
-  } finally {
-    await handle.close();
-  }
-}
-
-/** A key that resolves (through a link) outside ROOT or into its internal folder. */
-const outsideTree = (key: ObjectKey): S3Error => accessDenied('The key resolves outside the served tree.', { key });
 
 /** Where a bucket's directory is: BucketStore for ROOT; the cache makes its buckets on demand. */
 export interface BucketDirectories {
@@ -49,13 +41,28 @@ export interface StoreOptions {
   defaultOwner: string;
 }
 
+/** Looks again for an object whose file moved between being found and being read, this often at most. */
+const MOVED_RETRIES = 10;
+const fileOnly = <T>(found: T | 'dir' | undefined): T | undefined => (found === 'dir' ? undefined : found);
+
 export class PosixStore implements ObjectStore {
+  private readonly moves: KeyMoves;
+  private readonly parents: Parents;
+
   constructor(
     private readonly layout: Layout,
     private readonly buckets: BucketDirectories,
     private readonly metadata: MetadataStore,
     private readonly options: StoreOptions,
-  ) {}
+  ) {
+    this.moves = new KeyMoves(layout, metadata, options.fsync);
+    this.parents = new Parents(layout, metadata, this.moves);
+  }
+
+  /** Finishes the moves of nested objects that dead processes left half done (at start). */
+  recoverMoves(): Promise<number> {
+    return this.moves.recoverAll();
+  }
 
   pathOf(bucketDir: string, key: ObjectKey): string {
     return join(bucketDir, ...keySegments(key));
@@ -67,6 +74,7 @@ export class PosixStore implements ObjectStore {
     return recorded ? describeRecorded(key, stats, recorded) : describeForeign(key, stats, this.options.defaultOwner);
   }
 
+  /** A folder object `dir/` that holds no bytes: the directory itself. */
   private async describeFolderAt(key: ObjectKey, path: string): Promise<ObjectInfo> {
     const stats = await stat(path, { bigint: true }).catch(() => undefined);
     if (!stats?.isDirectory()) throw noSuchKey(key);
@@ -75,136 +83,113 @@ export class PosixStore implements ObjectStore {
     return describeFolder(key, stats, marks, this.options.defaultOwner);
   }
 
-  /** Resolves symlinks and refuses anything that lands outside ROOT or in its internal folder. */
-  private async requireServable(path: string, key: ObjectKey): Promise<void> {
-    const real = await realpath(path).catch(() => undefined);
-    if (real === undefined) throw noSuchKey(key);
-    if (!this.layout.isServable(real)) throw outsideTree(key);
+  async head(bucket: BucketName, key: ObjectKey): Promise<ObjectInfo> {
+    return (await this.find(bucket, key)).info;
   }
 
-  async head(bucket: BucketName, key: ObjectKey): Promise<ObjectInfo> {
+  /** The object and the path of its file (of its directory, for a folder object without bytes). */
+  private async find(bucket: BucketName, key: ObjectKey): Promise<{ info: ObjectInfo; path: string }> {
     const path = this.pathOf(await this.buckets.require(bucket), key);
-    if (isFolderKey(key)) {
-      await this.requireServable(path, key);
-      return this.describeFolderAt(key, path);
+    if (!isFolderKey(key)) {
+      for (let attempt = 0; attempt < MOVED_RETRIES; attempt++) {
+        const described = await this.located(key, await this.moves.locate(path, statProbe));
+        if (described) return described;
+      }
+      throw noSuchKey(key);
     }
-    await this.requireServable(path, key);
-    return this.describeAt(key, path);
+    await requireServable(this.layout, path, key);
+    const bytes = fileOnly(await statProbe(join(path, FOLDER_BYTES)));
+    // Removed since it was seen, the folder holds none now.
+    return (bytes && (await this.located(key, bytes))) ?? { info: await this.describeFolderAt(key, path), path };
   }
 
   /**
-   * Describes the file now at `path` (NoSuchKey if there is none). A version replaced between the
-   * stat and the read of its record has lost the record already; its "no record" says nothing, so
-   * the version that replaced it is described instead, never the old bytes with foreign defaults.
+   * Describes the file found for a key; undefined when it is no longer there (moved, nested or
+   * back, or deleted since). A version replaced between the stat and the read of its record has
+   * lost the record already; its "no record" says nothing, so the version that replaced it is
+   * described instead, never the old bytes with foreign defaults.
    */
-  async describeAt(key: ObjectKey, path: string): Promise<ObjectInfo> {
-    for (let attempt = 0; ; attempt++) {
-      const stats = await stat(path, { bigint: true }).catch((e: unknown) => {
-        if (isCode(e, 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP')) return undefined;
-        throw e;
-      });
-      if (!stats?.isFile()) throw noSuchKey(key);
+  private async located(key: ObjectKey, found: FoundFile | undefined): Promise<{ info: ObjectInfo; path: string } | undefined> {
+    if (!found) throw noSuchKey(key);
+    if (!(await isServableFile(this.layout, found.path, key))) return undefined;
+    for (let attempt = 0, stats = found.stats; ; attempt++) {
       const info = await this.describe(key, stats);
-      if (!info.foreign || attempt >= 3) return info;
-      const now = await stat(path, { bigint: true }).catch(() => undefined);
-      if (now?.ino === stats.ino && now.mtimeNs === stats.mtimeNs && now.size === stats.size) return info;
+      if (!info.foreign || attempt >= 3) return { info, path: found.path };
+      const now = fileOnly(await statProbe(found.path));
+      if (!now) return undefined;
+      if (now.stats.ino === stats.ino && now.stats.mtimeNs === stats.mtimeNs && now.stats.size === stats.size) {
+        return { info, path: found.path };
+      }
+      stats = now.stats;
     }
   }
 
-  /** Opens an object for reading; the caller closes its body. Folder objects have no body. */
+  /** Describes the file now at `path` (a listed key's); NoSuchKey if there is none. */
+  async describeAt(key: ObjectKey, path: string): Promise<ObjectInfo> {
+    const described = await this.located(key, fileOnly(await statProbe(path)));
+    if (!described) throw noSuchKey(key);
+    return described.info;
+  }
+
+  /** Opens an object for reading; the caller closes its body. A folder object without bytes has none. */
   async open(bucket: BucketName, key: ObjectKey): Promise<OpenedObject> {
     if (isFolderKey(key)) {
       const path = this.pathOf(await this.buckets.require(bucket), key);
-      await this.requireServable(path, key);
-      return { info: await this.describeFolderAt(key, path) };
+      await requireServable(this.layout, path, key);
+      const bytes = fileOnly(await openProbe(join(path, FOLDER_BYTES)));
+      // Bytes removed since they were seen: the folder holds none now.
+      return (bytes && (await this.opened(key, bytes, undefined, true))) ?? { info: await this.describeFolderAt(key, path) };
     }
     // The bucket is checked while the object is opened, not before: reads are the most frequent
     // request, and the two lookups overlap. Its answer is awaited before any other.
     const path = this.pathOf(this.buckets.directoryOf(bucket), key);
     const bucketChecked = this.buckets.require(bucket);
     bucketChecked.catch(() => undefined); // awaited on every path below
-    const refuse = async (error: S3Error): Promise<never> => {
-      await bucketChecked;
-      throw error;
-    };
     for (let attempt = 0; ; attempt++) {
-      let handle: FileHandle;
-      try {
-        // O_NONBLOCK: a FIFO planted in the tree must not hang the read (it is then refused as no file).
-        handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-      } catch (e) {
-        if (isCode(e, 'ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP')) return refuse(noSuchKey(key));
-        throw e;
-      }
-      try {
-        const stats = await handle.stat({ bigint: true });
-        if (!stats.isFile()) await refuse(noSuchKey(key));
-        await this.requireServable(path, key).catch((e: S3Error) => refuse(e));
-        const info = await this.describe(key, stats);
-        // Replaced (or deleted) while we opened it: a writer renamed a new version over it and
-        // removed its record. Read the new version rather than the old bytes without their metadata.
-        if (info.foreign && attempt < 3 && (await handle.stat({ bigint: true })).nlink === 0n) {
-          await handle.close();
-          continue;
-        }
-        // A link can lead back into ROOT from a bucket that is not one (a directory outside it).
+      const found = await this.moves.locate(path, openProbe).catch(async (e: unknown) => {
         await bucketChecked;
-        return { info, body: new FileBody(handle) };
-      } catch (e) {
-        await handle.close();
         throw e;
+      });
+      if (!found) {
+        await bucketChecked;
+        throw noSuchKey(key);
       }
+      // A link can lead back into ROOT from a bucket that is not one (a directory outside it).
+      const opened = await this.opened(key, found, bucketChecked, attempt < MOVED_RETRIES);
+      if (opened) return opened;
     }
   }
 
   /**
-   * Creates the directories above a key. Directories sluice creates are marked, so that they are
-   * removed again when their last object goes.
+   * The opened file as the key's object; closed on failure. With `retry`, undefined (and closed)
+   * when the file is no longer at its path (moved, nested or back), or when the version was
+   * replaced or deleted while we opened it: a writer renamed a new version over it and removed
+   * its record. Read the new version rather than the old bytes without their metadata.
    */
-  private async ensureParents(bucketDir: string, key: ObjectKey, segments: string[], owner: string): Promise<string> {
-    // A concurrent delete may remove an empty parent we just made or found: start over a few times.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.makeParents(bucketDir, key, segments, owner);
-      } catch (e) {
-        if (!isCode(e, 'ENOENT') || attempt >= 5) throw e;
-      }
-    }
-  }
-
-  private async makeParents(bucketDir: string, key: ObjectKey, segments: string[], owner: string): Promise<string> {
-    let dir = bucketDir;
-    for (const segment of segments) {
-      dir = join(dir, segment);
-      try {
-        await mkdir(dir);
-        await this.metadata.writeDirectory(await stat(dir, { bigint: true }), { folder: false, implicit: true, owner });
-      } catch (e) {
-        if (isCode(e, 'EEXIST')) {
-          const stats = await stat(dir).catch(() => undefined);
-          if (stats?.isDirectory()) {
-            // A symlink to a directory outside ROOT must be refused before anything is made in it.
-            await this.requireServableDirectory(dir, key);
-            continue;
-          }
-        }
-        if (isCode(e, 'EEXIST', 'ENOTDIR')) throw objectParentIsFile(key);
+  private async opened(key: ObjectKey, found: OpenFile, before?: Promise<unknown>, retry = false): Promise<OpenedObject | undefined> {
+    const { handle } = found;
+    try {
+      const servable = await isServableFile(this.layout, found.path, key).catch(async (e: unknown) => {
+        await before;
         throw e;
+      });
+      if (!servable) {
+        await handle.close();
+        if (retry) return undefined;
+        await before;
+        throw noSuchKey(key);
       }
+      const info = await this.describe(key, found.stats);
+      if (info.foreign && retry && (await handle.stat({ bigint: true })).nlink === 0n) {
+        await handle.close();
+        return undefined;
+      }
+      await before;
+      return { info, body: new FileBody(handle) };
+    } catch (e) {
+      await handle.close();
+      throw e;
     }
-    // The bucket's own directory was checked by `require`.
-    if (segments.length > 0) await this.requireServableDirectory(dir, key);
-    return dir;
-  }
-
-  private async requireServableDirectory(dir: string, key: ObjectKey): Promise<void> {
-    if (!this.layout.isServable(await realpath(dir))) throw outsideTree(key);
-  }
-
-  /** True when `path` (its parents and, if it is a link, its target) lies inside the served tree. */
-  private async isServablePath(path: string, stats: BigIntStats): Promise<boolean> {
-    const real = await realpath(stats.isSymbolicLink() ? path : dirname(path)).catch(() => undefined);
-    return real !== undefined && this.layout.isServable(real);
   }
 
   /** Streams the content into a new version of the object (see WriteFinish). */
@@ -218,9 +203,9 @@ export class PosixStore implements ObjectStore {
   ): Promise<ObjectInfo> {
     const { dir: bucketDir, device: bucketDevice } = await this.buckets.requireWithDevice(bucket);
     const segments = keySegments(key);
-    const name = segments.pop()!;
-    let parent = await this.ensureParents(bucketDir, key, segments, owner);
-    const target = join(parent, name);
+    // A folder object's bytes are a file in its own directory.
+    const name = isFolderKey(key) ? FOLDER_BYTES : segments.pop()!;
+    let parent = await this.parents.ensure(bucketDir, key, segments, owner);
     const temp =
       bucketDevice === this.layout.tmpDevice ? join(this.layout.tmp, tempName()) : join(parent, HIDDEN_TEMP_PREFIX + tempName());
     let recorded: BigIntStats | undefined;
@@ -236,9 +221,23 @@ export class PosixStore implements ObjectStore {
       }
       const attributes = await finish();
       const stats = await stat(temp, { bigint: true });
+      if (isFolderKey(key) && stats.size === 0n) {
+        // Zero bytes: the folder object it always was, a marked directory.
+        await unlink(temp);
+        return await this.createFolder(bucket, key, owner, attributes.tags);
+      }
       await this.metadata.writeFile(stats, attributes, false);
       recorded = stats;
-      const previous = await this.moveIntoPlace(temp, target, bucketDir, key, segments, owner, (dir) => (parent = dir), condition);
+      const target = join(parent, name);
+      const place = (): Promise<BigIntStats | undefined> =>
+        moveIntoPlace(temp, target, key, {
+          condition,
+          describe: (version) => this.describe(key, version),
+          remakeParents: async () => join((parent = await this.parents.ensure(bucketDir, key, segments, owner)), name),
+          nesting: () => this.moves.flags.flag(target),
+        });
+      // A conditional write judges the current version: no move of it may run meanwhile.
+      const previous = condition.check || condition.createOnly ? await this.moves.exclusive(target, place) : await place();
       if (previous !== undefined) await this.metadata.retire(previous);
       if (this.options.fsync) await syncDirectory(parent);
       return describeRecorded(key, stats, attributes);
@@ -250,58 +249,34 @@ export class PosixStore implements ObjectStore {
       if (recorded !== undefined) await this.metadata.remove(recorded).catch(() => undefined);
       // Directories made for this key alone must not outlive a failed write (an aborted upload
       // would otherwise leave an empty prefix behind, visible in listings).
-      await this.pruneParents(bucketDir, parent).catch(() => undefined);
+      await this.parents.prune(bucketDir, parent).catch(() => undefined);
       throw e;
     }
   }
 
-  /** Renames the temp file over the target; returns the file version it replaced, if any. */
-  private async moveIntoPlace(
-    temp: string,
-    target: string,
-    bucketDir: string,
-    key: ObjectKey,
-    segments: string[],
-    owner: string,
-    parentChanged: (dir: string) => void,
-    condition: WriteCondition,
-  ): Promise<BigIntStats | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      const previous = await lstat(target, { bigint: true }).catch(() => undefined);
-      try {
-        if (condition.check) condition.check(previous?.isFile() ? await this.describe(key, previous) : undefined);
-        if (condition.createOnly) {
-          await createOnly(temp, target, previous, key);
-          return undefined;
-        }
-        await rename(temp, target);
-        return previous?.isFile() ? previous : undefined;
-      } catch (e) {
-        if (e instanceof S3Error) throw e;
-        if (isCode(e, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) throw existingObjectIsDirectory(key);
-        // A concurrent delete removed an empty parent between mkdir and rename: make it again.
-        if (isCode(e, 'ENOENT') && attempt < 5) {
-          parentChanged(await this.ensureParents(bucketDir, key, segments, owner));
-          continue;
-        }
-        throw e;
-      }
-    }
-  }
-
-  /** Creates (or re-marks) a folder object `dir/`: a directory on disk. */
+  /** Creates (or re-marks) a folder object `dir/`: a directory on disk, holding no bytes. */
   async createFolder(bucket: BucketName, key: ObjectKey, owner: string, tags: ObjectAttributes['tags']): Promise<ObjectInfo> {
     const bucketDir = await this.buckets.require(bucket);
-    const segments = keySegments(key);
-    const dir = await this.ensureParents(bucketDir, key, segments, owner);
+    const dir = await this.parents.ensure(bucketDir, key, keySegments(key), owner);
     const stats = await stat(dir, { bigint: true });
     await this.metadata.writeDirectory(stats, { folder: true, implicit: false, owner, tags });
+    await this.removeFolderBytes(dir);
     return this.describeFolderAt(key, dir);
+  }
+
+  /** The bytes a folder object held go (it is deleted, or replaced by zero bytes). */
+  private async removeFolderBytes(dir: string): Promise<void> {
+    const bytes = fileOnly(await lstatProbe(join(dir, FOLDER_BYTES)));
+    if (!bytes) return;
+    await unlink(bytes.path).catch((e: unknown) => {
+      if (!isCode(e, 'ENOENT')) throw e;
+    });
+    await this.metadata.retire(bytes.stats);
   }
 
   /** Replaces the recorded attributes of the current version, without touching its bytes. */
   async updateAttributes(bucket: BucketName, key: ObjectKey, update: (current: ObjectAttributes) => ObjectAttributes): Promise<ObjectInfo> {
-    const info = await this.head(bucket, key);
+    const { info, path } = await this.find(bucket, key);
     const attributes = update(attributesOf(info));
     if (info.isFolder) {
       const marks = await this.metadata.readDirectory(info.stats);
@@ -315,10 +290,15 @@ export class PosixStore implements ObjectStore {
       await this.metadata.writeFile(info.stats, attributes, true);
       // The file's ctime now says its attributes changed (chmod to its own mode changes nothing
       // else): a cached copy of this version, on any host, refreshes them instead of serving the old.
-      const path = this.pathOf(this.buckets.directoryOf(bucket), key);
       await chmod(path, Number(info.stats.mode & 0o7777n)).catch(() => undefined);
     }
     return { ...info, ...attributes };
+  }
+
+  /** The key's file as a delete or a move out finds it (a link counts as itself). */
+  private fileOf(path: string, key: ObjectKey): Promise<FoundFile | undefined> {
+    if (isFolderKey(key)) return lstatProbe(join(path, FOLDER_BYTES)).then(fileOnly);
+    return this.moves.locate(path, lstatProbe);
   }
 
   /**
@@ -328,40 +308,57 @@ export class PosixStore implements ObjectStore {
   async moveOut(bucket: BucketName, key: ObjectKey, version: { ino: string; mtimeNs: string }, to: string): Promise<boolean> {
     const bucketDir = await this.buckets.require(bucket);
     const path = this.pathOf(bucketDir, key);
-    const stats = await lstat(path, { bigint: true }).catch(() => undefined);
-    if (!stats?.isFile() || String(stats.ino) !== version.ino || String(stats.mtimeNs) !== version.mtimeNs) return false;
-    await rename(path, to);
-    await this.metadata.remove(stats);
-    await this.pruneParents(bucketDir, dirname(path)).catch(() => undefined);
+    // No move of the key may carry the file off between the check and the rename.
+    const moved = await this.moves.exclusive(path, async () => {
+      const found = await this.fileOf(path, key);
+      if (!found?.stats.isFile() || String(found.stats.ino) !== version.ino || String(found.stats.mtimeNs) !== version.mtimeNs) return;
+      await rename(found.path, to);
+      await this.metadata.remove(found.stats);
+      return found.path;
+    });
+    if (moved === undefined) return false;
+    await this.parents.prune(bucketDir, dirname(moved)).catch(() => undefined);
     return true;
   }
 
-  /** The identity of the version now at the key, without reading its record; undefined if there is none. */
-  async version(bucket: BucketName, key: ObjectKey): Promise<VersionStamp | undefined> {
-    if (isFolderKey(key)) return undefined;
+  /**
+   * The identity of the version now at the key, without reading its record; undefined if there
+   * is none. Not `exact`, an object in the middle of a move may be missed (one lookup less).
+   */
+  async version(bucket: BucketName, key: ObjectKey, exact = true): Promise<VersionStamp | undefined> {
     const path = this.pathOf(this.buckets.directoryOf(bucket), key);
-    let stats: BigIntStats;
-    try {
-      stats = this.layout.attributesCached ? await statByOpen(path) : await stat(path, { bigint: true });
-    } catch (e) {
-      // Absent is absent; anything else (EIO, ESTALE) says nothing of the version, and is told.
-      if (isCode(e, 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP', 'EISDIR')) return undefined;
-      throw e;
-    }
-    if (!stats.isFile()) return undefined;
+    // On NFS a stat answers from the client's attribute cache; an open revalidates (close-to-open).
+    const probe = this.layout.attributesCached ? openStatProbe : statProbe;
+    let found: FoundFile | undefined;
+    if (isFolderKey(key)) found = fileOnly(await probe(join(path, FOLDER_BYTES)));
+    else found = exact ? await this.moves.locate(path, probe) : await findAt(path, probe);
+    if (!found) return undefined;
+    const { stats } = found;
     return { ino: String(stats.ino), size: Number(stats.size), mtimeNs: String(stats.mtimeNs), ctimeNs: String(stats.ctimeNs) };
   }
 
   async keys(bucket: BucketName, options: { prefix: string; after?: string | undefined }): Promise<KeyCursor> {
     const bucketDir = await this.buckets.require(bucket);
     return new PosixKeyCursor(this.layout, bucketDir, options, {
-      describe: (entry) =>
-        (entry.kind === 'dir' ? this.head(bucket, entry.key as ObjectKey) : this.describeAt(entry.key as ObjectKey, entry.path)).catch(
-          () => undefined,
-        ),
+      describe: (entry) => {
+        const key = entry.key as ObjectKey;
+        // A file that moved since it was listed (nested or back) is looked up by its key.
+        if (entry.kind === 'dir') return this.head(bucket, key).catch(() => undefined);
+        return this.describeAt(key, entry.path)
+          .catch(() => this.head(bucket, key))
+          .catch(() => undefined);
+      },
       isFolder: async (entry) => {
         const stats = await stat(entry.path, { bigint: true }).catch(() => undefined);
-        return stats !== undefined && (await this.metadata.readDirectory(stats))?.folder === true;
+        if (stats === undefined) return false;
+        if ((await this.metadata.readDirectory(stats))?.folder === true) return true;
+        return fileOnly(await statProbe(join(entry.path, FOLDER_BYTES))) !== undefined; // a folder object with bytes
+      },
+      nested: {
+        mayHold: (dir) => this.moves.flags.mayHold(dir),
+        // One that is being moved is found where it is (or, moved back out, as the file it is again).
+        find: async (dir) =>
+          (fileOnly(await statProbe(join(dir, NESTED_OBJECT))) ?? (await this.moves.locateAfterMiss(dir, statProbe)))?.path,
       },
     });
   }
@@ -370,52 +367,50 @@ export class PosixStore implements ObjectStore {
   async delete(bucket: BucketName, key: ObjectKey, condition?: DeleteCondition): Promise<void> {
     const bucketDir = await this.buckets.require(bucket);
     const path = this.pathOf(bucketDir, key);
-    const stats = await lstat(path, { bigint: true }).catch(() => undefined);
-    if (!stats) return;
-    // lstat follows links in the parents: a key through a link out of ROOT (or into .sluice)
-    // names nothing sluice serves, so there is nothing to delete.
-    if (!(await this.isServablePath(path, stats))) return;
-    if (isFolderKey(key)) {
-      if (!stats.isDirectory()) return;
-      condition?.(await this.describeFolderAt(key, path));
-      await this.metadata.remove(stats);
-      try {
-        await rmdir(path);
-      } catch (e) {
-        if (!isCode(e, 'ENOTEMPTY', 'EEXIST')) throw e;
-        // Objects remain below: the directory stays, as a plain parent sluice may later remove.
-        await this.metadata.writeDirectory(stats, { folder: false, implicit: true });
-        return;
+    if (isFolderKey(key)) return this.deleteFolder(bucketDir, path, condition && (async () => condition(await this.head(bucket, key))));
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const found = await this.moves.locate(path, lstatProbe);
+      // lstat follows links in the parents: a key through a link out of ROOT (or into .sluice)
+      // names nothing sluice serves, so there is nothing to delete.
+      if (!found || !(await isServablePath(this.layout, found.path, found.stats))) return;
+      if (condition && found.stats.isFile()) {
+        // Decided on the very version removed; undefined: it moved (or went) meanwhile, look again.
+        const removed = await removeFileIf(found.path, found.stats, this.layout, (v) => this.describe(key, v), condition);
+        if (!removed) continue;
+        await this.metadata.retire(removed);
+      } else {
+        if (condition) condition(await this.describeAt(key, found.path)); // a link: its target's version, then the link goes
+        try {
+          await unlink(found.path);
+        } catch (e) {
+          if (isCode(e, 'ENOENT', 'ENOTDIR', 'EISDIR')) continue; // moved meanwhile (nested or back): find it again
+          throw e;
+        }
+        await this.metadata.retire(found.stats);
       }
-    } else if (condition && stats.isFile()) {
-      const removed = await removeFileIf(path, stats, this.layout, (version) => this.describe(key, version), condition);
-      if (removed) this.metadata.retire(removed);
-    } else {
-      if (stats.isDirectory()) return;
-      condition?.(await this.describeAt(key, path)); // a link: its target's version, checked, then the link goes
-      await unlink(path).catch((e: unknown) => {
-        if (!isCode(e, 'ENOENT')) throw e;
-      });
-      await this.metadata.retire(stats);
+      if (this.options.fsync) await syncDirectory(dirname(found.path));
+      await this.parents.prune(bucketDir, dirname(found.path));
+      return;
     }
-    if (this.options.fsync) await syncDirectory(dirname(path));
-    await this.pruneParents(bucketDir, dirname(path));
   }
 
-  /** Removes empty directories that sluice created, from `dir` up to (not including) the bucket. */
-  private async pruneParents(bucketDir: string, dir: string): Promise<void> {
-    while (dir.length > bucketDir.length && dir.startsWith(bucketDir)) {
-      const stats = await lstat(dir, { bigint: true }).catch(() => undefined);
-      if (!stats?.isDirectory()) return;
-      const marks = await this.metadata.readDirectory(stats);
-      if (!marks?.implicit || marks.folder) return;
-      try {
-        await rmdir(dir);
-      } catch {
-        return; // not empty (or raced with a writer): it stays
-      }
-      await this.metadata.remove(stats);
-      dir = dirname(dir);
+  private async deleteFolder(bucketDir: string, path: string, check?: () => Promise<void>): Promise<void> {
+    const stats = await lstat(path, { bigint: true }).catch(() => undefined);
+    if (!stats?.isDirectory() || !(await isServablePath(this.layout, path, stats))) return;
+    await check?.();
+    await this.removeFolderBytes(path);
+    await this.metadata.remove(stats);
+    try {
+      await rmdir(path);
+    } catch (e) {
+      if (!isCode(e, 'ENOTEMPTY', 'EEXIST')) throw e;
+      // Objects remain below: the directory stays, as a plain parent sluice may later remove
+      // (or give back as a file, if it holds only the object named like it).
+      await this.metadata.writeDirectory(stats, { folder: false, implicit: true });
+      await this.parents.prune(bucketDir, path);
+      return;
     }
+    if (this.options.fsync) await syncDirectory(dirname(path));
+    await this.parents.prune(bucketDir, dirname(path));
   }
 }

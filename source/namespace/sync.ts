@@ -1,4 +1,5 @@
-// Durability under --fsync: a rename is on disk only once its directory is synced.
+// Durability under --fsync: a rename is on disk only once its directory is synced (and a change of
+// a file's own times, such as a move's sequence number, once the file is).
 import { open } from 'node:fs/promises';
 
 export async function syncDirectory(dir: string): Promise<void> {
@@ -9,3 +10,6 @@ export async function syncDirectory(dir: string): Promise<void> {
     await handle.close();
   }
 }
+
+/** Opening and syncing works for a file as for a directory. */
+export const syncFile = syncDirectory;

@@ -10,7 +10,6 @@ import { checksumNodes, objectChecksumOf } from './checksum-nodes';
 import type { RequestContext } from './context';
 import { openCopySource, parseCopySource } from './copy-source';
 import { checkConditions, parseContentHeaders, parseUserMetadata, readConditions } from './headers';
-import { folderHoldsNoData } from './objects';
 import { parseTaggingHeader } from './tagging';
 import { bucketOf, keyOf } from './target';
 
@@ -50,8 +49,8 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
           "object's metadata, storage class, website redirect location or encryption attributes.",
       );
     }
-    if (isFolderKey(key) && info.size > 0) throw folderHoldsNoData(key);
-    if (isFolderKey(key)) {
+
+    if (isFolderKey(key) && info.size === 0) {
       const folder = await namespace.objects.createFolder(bucket, key, ctx.user, requestTags ?? info.tags);
       sendCopyResult(ctx, folder);
       return;

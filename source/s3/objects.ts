@@ -1,5 +1,5 @@
 // Single objects: PutObject, GetObject, HeadObject, DeleteObject (conditional too).
-import { S3Error, badKey, invalidArgument, invalidPartNumber } from '../errors';
+import { S3Error, invalidArgument, invalidPartNumber } from '../errors';
 import { headerValue } from '../http/headers';
 import { sendEmpty, setSafeHeader } from '../http/respond';
 import { isFolderKey, type ObjectInfo } from '../namespace';
@@ -20,10 +20,6 @@ import { MAX_PARTS, isPartNumber } from './query';
 import { parseTaggingHeader } from './tagging';
 import { bucketOf, keyOf } from './target';
 
-/** A folder object (`dir/`) is a directory: it has no bytes. */
-export const folderHoldsNoData = (key: string): S3Error =>
-  badKey('InvalidRequest', 'A key ending in "/" names a folder, which cannot hold data.', key);
-
 const RESPONSE_OVERRIDES: [string, string][] = [
   ['response-content-type', 'Content-Type'],
   ['response-content-language', 'Content-Language'],
@@ -43,12 +39,12 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   const condition = writeCondition(ctx.req.headers, key);
   const body = receiveBody(ctx);
 
-  if (isFolderKey(key)) {
+  // A folder object (`dir/`) without bytes is a directory; one with bytes is written like any object.
+  if (isFolderKey(key) && body.expectedLength === 0) {
     await namespace.buckets.require(bucket);
-    let size = 0;
-    for await (const chunk of body.source as AsyncIterable<Buffer>) size += chunk.length;
+    // Read to its end (it announced none): a body that sends bytes anyway fails its length check.
+    for await (const _chunk of body.source as AsyncIterable<Buffer>) continue;
     body.verify();
-    if (size > 0) throw folderHoldsNoData(key);
     const info = await namespace.objects.createFolder(bucket, key, ctx.user, tags);
     sendEmpty(ctx.res, 200, { ETag: `"${info.etag}"` });
     return;

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { isCode } from '../../errors';
 import { FILE_IO_BYTES } from '../../streams/buffer-sizes';
+import type { FileLocks } from '../lock';
 import type { BucketName, ObjectKey } from '../names';
 import type { VersionStamp } from '../store';
 import { HOST, PROCESS_ID, isLiveProcess, tempName } from '../tmp';
 import type { CopyRecord, CopyStore } from './copies';
 import { keyHash } from './copies';
 import type { Ledger, Reservation } from './ledger';
-import type { FileLocks } from './lock';
 
 /** What a fill needs of the cache. */
 export interface FillParts {

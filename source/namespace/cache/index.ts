@@ -8,6 +8,7 @@
 import { mkdir, readFile, readdir, rm, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { INTERNAL_DIR, Layout } from '../layout';
+import { FileLocks, isStale } from '../lock';
 import { MetadataStore } from '../metadata';
 import { PosixStore, type StoreOptions } from '../objects';
 import { HOST, PROCESS_ID, isLiveProcess, sweepTempFiles } from '../tmp';
@@ -15,7 +16,6 @@ import { CopyStore } from './copies';
 import { sweepStaleFills, type FillParts } from './fill';
 import { Ledger } from './ledger';
 import { CacheBuckets } from './local';
-import { FileLocks, isStale } from './lock';
 
 export interface CacheOptions extends StoreOptions {
   dir: string;
@@ -89,6 +89,7 @@ export class CacheDisk implements FillParts {
         this.sweepStaleLocks(),
         sweepAbandoned(this.root),
       ]);
+      await this.local.recoverMoves();
       const count = async (): Promise<number> => (await this.copies.totalBytes()) + (await bytesBelow(layout.root, layout.internal));
       if (!othersAlive) await this.ledger.reconcile(count);
     } finally {

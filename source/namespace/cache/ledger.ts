@@ -8,8 +8,8 @@
 import { readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { S3Error } from '../../errors';
+import type { FileLocks } from '../lock';
 import { HOST, PROCESS_ID, isLiveProcess, uniqueSuffix } from '../tmp';
-import type { FileLocks } from './lock';
 
 /** What eviction can free: least-recently-used copies, never cache-only objects. */
 export interface Evictable {

@@ -18,7 +18,7 @@ import { FILE_IO_BYTES } from '../../streams/buffer-sizes';
 import { pump } from '../../streams/pump';
 import { FileBody } from '../file-body';
 import type { ObjectAttributes, Persistence } from '../metadata';
-import { isFolderKey, type BucketName, type ObjectKey } from '../names';
+import type { BucketName, ObjectKey } from '../names';
 import { attributesOf, describeRecorded, type ObjectInfo } from '../object-info';
 import type { PosixStore } from '../objects';
 import type {
@@ -41,7 +41,8 @@ import { PersistQueue, type PersistJob } from './persist';
 
 /** The under store as the tiers use it: an object store that can tell a version's identity cheaply. */
 export interface UnderStore extends ObjectStore {
-  version(bucket: BucketName, key: ObjectKey): Promise<VersionStamp | undefined>;
+  /** Not `exact`, a version in the middle of a move (see moves.ts) may be missed: cheaper, for hints. */
+  version(bucket: BucketName, key: ObjectKey, exact?: boolean): Promise<VersionStamp | undefined>;
 }
 
 export interface TierOptions {
@@ -126,11 +127,10 @@ export class TieredStore implements ObjectStore {
   }
 
   async open(bucket: BucketName, key: ObjectKey): Promise<OpenedObject> {
-    if (isFolderKey(key)) return (await this.openLocal(bucket, key)) ?? this.under.open(bucket, key);
     const [localResult, copyResult, versionResult] = await Promise.allSettled([
       this.openLocal(bucket, key),
       this.disk.copies.open(bucket, key),
-      this.under.version(bucket, key),
+      this.under.version(bucket, key, false),
     ]);
     const local = localResult.status === 'fulfilled' ? localResult.value : undefined;
     const copy = copyResult.status === 'fulfilled' ? copyResult.value : undefined;
@@ -320,6 +320,15 @@ export class TieredStore implements ObjectStore {
       try {
         await this.disk.ledger.forget(replaced);
         await this.removeCopyLocked(bucket, key);
+      } catch (e) {
+        log.warn(`cache: after writing ${bucket}/${key}: ${(e as Error).message}`);
+      }
+      // Zero bytes as `dir/` with no length announced: a folder object, which lives where createFolder puts it.
+      if (info.isFolder && persistence === 'TO_BE_PERSISTED') {
+        await this.removeLocalLocked(bucket, key);
+        return await this.under.createFolder(bucket, key, owner, info.tags);
+      }
+      try {
         if (persistence === 'TO_BE_PERSISTED') {
           await this.persistQueue.enqueue({ bucket, key, ino: String(info.stats.ino), mtimeNs: String(info.stats.mtimeNs) });
         }
@@ -337,11 +346,24 @@ export class TieredStore implements ObjectStore {
   }
 
   async createFolder(bucket: BucketName, key: ObjectKey, owner: string, tags: ObjectAttributes['tags']): Promise<ObjectInfo> {
-    // A folder has no bytes to cache: it is made in the under store, except under MUST_CACHE.
-    if (this.options.writeType !== 'MUST_CACHE') return this.under.createFolder(bucket, key, owner, tags);
+    // A folder without bytes has none to cache: it is made in the under store, except under MUST_CACHE.
     await this.options.requireBucket(bucket);
-    await this.disk.localBuckets.requireWithDevice(bucket);
-    return this.local.createFolder(bucket, key, owner, tags);
+    if (this.options.writeType === 'MUST_CACHE') await this.disk.localBuckets.requireWithDevice(bucket);
+    const release = await this.lockKey(bucket, key);
+    try {
+      // It replaces the bytes the key held (written as `dir/` through the cache), and their copy.
+      await this.removeCopyLocked(bucket, key);
+      if (this.options.writeType !== 'MUST_CACHE') {
+        await this.removeLocalLocked(bucket, key);
+        return await this.under.createFolder(bucket, key, owner, tags);
+      }
+      const replaced = (await this.local.version(bucket, key))?.size ?? 0;
+      const info = await this.local.createFolder(bucket, key, owner, tags);
+      await this.disk.ledger.forget(replaced);
+      return info;
+    } finally {
+      await release();
+    }
   }
 
   async updateAttributes(
@@ -400,7 +422,7 @@ export class TieredStore implements ObjectStore {
 
   /** The key's cache-only version goes (if `condition` accepts it), and its space. The caller holds the key's lock. */
   private async removeLocalLocked(bucket: BucketName, key: ObjectKey, condition?: DeleteCondition): Promise<void> {
-    const size = isFolderKey(key) ? 0 : ((await this.local.version(bucket, key))?.size ?? 0);
+    const size = (await this.local.version(bucket, key))?.size ?? 0;
     try {
       await this.local.delete(bucket, key, condition);
     } catch (e) {

@@ -1,11 +1,11 @@
-// Locks shared by every process of this host that serves one cache dir: a lock is a file created
+// Locks shared by every process of this host that serves one directory (a cache dir, ROOT): a lock is a file created
 // with O_EXCL that names its holder (host, process identity, and a token of this acquisition). A
 // holder that died leaves a stale lock, which the next taker removes; requests of one process
 // queue in memory first, so only one of them polls the disk.
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isCode } from '../../errors';
-import { HOST, PROCESS_ID, isLiveProcess, uniqueSuffix } from '../tmp';
+import { isCode } from '../errors';
+import { HOST, PROCESS_ID, isLiveProcess, uniqueSuffix } from './tmp';
 
 export type Release = () => Promise<void>;
 

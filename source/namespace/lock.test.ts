@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { HOST } from '../tmp';
+import { HOST } from './tmp';
 import { FileLocks } from './lock';
 
 /** Several lockers on one folder: each FileLocks stands for one process (its own in-memory queue). */
