@@ -12,7 +12,7 @@ import { fillFile } from './assembly';
 import { createOnly } from './create-only';
 import { FileBody } from './file-body';
 import type { Layout } from './layout';
-import type { MetadataStore, ObjectAttributes } from './metadata';
+import type { MetadataStore, ObjectAttributes, Permissions, Tag } from './metadata';
 import { isFolderKey, keySegments, type BucketName, type ObjectKey } from './names';
 import { attributesOf, describeFolder, describeForeign, describeRecorded, type ObjectInfo } from './object-info';
 import { PosixKeyCursor } from './listing';
@@ -289,12 +289,12 @@ export class PosixStore implements ObjectStore {
   }
 
   /** Creates (or re-marks) a folder object `dir/`: a directory on disk. */
-  async createFolder(bucket: BucketName, key: ObjectKey, owner: string, tags: ObjectAttributes['tags']): Promise<ObjectInfo> {
+  async createFolder(bucket: BucketName, key: ObjectKey, owner: string, tags: Tag[], permissions?: Permissions): Promise<ObjectInfo> {
     const bucketDir = await this.buckets.require(bucket);
     const segments = keySegments(key);
     const dir = await this.ensureParents(bucketDir, key, segments, owner);
     const stats = await stat(dir, { bigint: true });
-    await this.metadata.writeDirectory(stats, { folder: true, implicit: false, owner, tags });
+    await this.metadata.writeDirectory(stats, { folder: true, implicit: false, owner, tags, ...(permissions ? { permissions } : {}) });
     return this.describeFolderAt(key, dir);
   }
 
@@ -309,6 +309,7 @@ export class PosixStore implements ObjectStore {
         implicit: marks?.implicit ?? false,
         owner: info.owner,
         tags: attributes.tags,
+        ...(attributes.permissions ? { permissions: attributes.permissions } : {}),
       });
     } else {
       await this.metadata.writeFile(info.stats, attributes, true);

@@ -9,7 +9,8 @@ import { readSmallBody, readXmlBody, type BodySource } from './body';
 /** A server whose handler is given each request; answers what the handler returns. */
 async function withServer(t: tap.Test, handler: (source: BodySource) => Promise<string>): Promise<number> {
   const server: Server = createServer((req, res) => {
-    const source: BodySource = { req, res, identity: { user: 'tester', admin: true }, services: { config: { bodyTimeoutMs: 20_000 } } };
+    const identity = { user: 'tester', admin: true, anonymous: false };
+    const source: BodySource = { req, res, identity, services: { config: { bodyTimeoutMs: 20_000 } } };
     handler(source).then(
       (body) => res.end(body),
       (e: unknown) => {

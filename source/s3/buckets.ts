@@ -1,12 +1,13 @@
 // Buckets: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, and the
-// read-only answers tools ask for (versioning status, ACLs).
+// read-only versioning status tools ask for. (Their ACLs are in acls.ts.)
 import { S3Error } from '../errors';
 import { child, parseXml } from '../http/request-xml';
 import { sendEmpty, sendXml } from '../http/respond';
+import { newAcl, newPermissions } from './acls';
 import { readSmallBody } from './body';
 import type { RequestContext } from './context';
 import { userNodes } from './owners';
-import { bucketOf, keyOf } from './target';
+import { bucketOf } from './target';
 
 export async function listBuckets(ctx: RequestContext): Promise<void> {
   const buckets = await ctx.services.namespace.buckets.list(ctx.user);
@@ -27,6 +28,7 @@ export async function listBuckets(ctx: RequestContext): Promise<void> {
 
 export async function createBucket(ctx: RequestContext): Promise<void> {
   const bucket = bucketOf(ctx);
+  const acl = newAcl(ctx);
   // An optional CreateBucketConfiguration names a region; any is accepted, as there is one tree.
   const body = await readSmallBody(ctx, 64 * 1024);
   if (body.trim() !== '') {
@@ -34,7 +36,7 @@ export async function createBucket(ctx: RequestContext): Promise<void> {
     if (root.name !== 'CreateBucketConfiguration') throw new S3Error('MalformedXML');
     child(root, 'LocationConstraint');
   }
-  await ctx.services.namespace.buckets.create(bucket, ctx.user);
+  await ctx.services.namespace.buckets.create(bucket, ctx.user, await newPermissions(ctx, acl, ctx.user));
   sendEmpty(ctx.res, 200, { Location: `/${bucket}` });
 }
 
@@ -58,32 +60,4 @@ export async function getBucketLocation(ctx: RequestContext): Promise<void> {
 export async function getBucketVersioning(ctx: RequestContext): Promise<void> {
   await ctx.services.namespace.buckets.require(bucketOf(ctx));
   sendXml(ctx.res, 200, 'VersioningConfiguration', []);
-}
-
-function sendAcl(ctx: RequestContext, user: string): void {
-  sendXml(ctx.res, 200, 'AccessControlPolicy', [
-    ['Owner', userNodes(user)],
-    [
-      'AccessControlList',
-      [
-        [
-          'Grant',
-          [
-            ['Grantee', userNodes(user)],
-            ['Permission', 'FULL_CONTROL'],
-          ],
-        ],
-      ],
-    ],
-  ]);
-}
-
-export async function getBucketAcl(ctx: RequestContext): Promise<void> {
-  const info = await ctx.services.namespace.buckets.info(bucketOf(ctx));
-  sendAcl(ctx, info.owner);
-}
-
-export async function getObjectAcl(ctx: RequestContext): Promise<void> {
-  const info = await ctx.services.namespace.objects.head(bucketOf(ctx), keyOf(ctx));
-  sendAcl(ctx, info.owner);
 }

@@ -203,6 +203,7 @@ async function assemble(
         userMeta: record.userMeta,
         tags: record.tags,
         owner: record.owner,
+        ...(record.permissions ? { permissions: record.permissions } : {}),
         partSizes: parts.map((p) => p.size),
       }));
     } catch (e) {

@@ -5,6 +5,7 @@ import { S3Error, invalidArgument } from '../errors';
 import { headerValue } from '../http/headers';
 import { sendXml } from '../http/respond';
 import { attributesOf, isFolderKey, type ObjectAttributes } from '../namespace';
+import { newAcl, newPermissions } from './acls';
 import type { RequestContext } from './context';
 import { openCopySource, parseCopySource } from './copy-source';
 import { checkConditions, parseContentHeaders, parseUserMetadata, readConditions } from './headers';
@@ -32,6 +33,8 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
   const requestTags =
     taggingDirective === 'REPLACE' ? parseTaggingHeader(headerValue(headers, 'x-amz-tagging'), config.taggingRestrictions) : undefined;
   await namespace.buckets.require(bucket);
+  // The copy is a new object: it gets the ACL the request names or the defaults, not the source's (as in S3).
+  const permissions = await newPermissions(ctx, newAcl(ctx), ctx.user, bucket);
 
   const source = await openCopySource(namespace, sourceName);
   const { info } = source;
@@ -46,6 +49,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
       userMeta: requestMeta ?? info.userMeta,
       tags: requestTags ?? info.tags,
       owner: ctx.user,
+      permissions,
     });
 
     if (sameObject) {
@@ -63,7 +67,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
 
     if (isFolderKey(key) && info.size > 0) throw folderHoldsNoData(key);
     if (isFolderKey(key)) {
-      const folder = await namespace.objects.createFolder(bucket, key, ctx.user, requestTags ?? info.tags);
+      const folder = await namespace.objects.createFolder(bucket, key, ctx.user, requestTags ?? info.tags, permissions);
       sendCopyResult(ctx, folder.etag, folder.lastModified);
       return;
     }

@@ -5,6 +5,7 @@ import { headerValue } from '../http/headers';
 import { sendEmpty, sendXml } from '../http/respond';
 import type { XmlNode } from '../http/xml';
 import { compareKeys, isFolderKey, type PartInfo, type UploadRecord } from '../namespace';
+import { newAcl, newPermissions } from './acls';
 import { checksumAlgorithmNamed, receiveBody } from './body';
 import type { RequestContext } from './context';
 import { openCopySource, parseCopySource } from './copy-source';
@@ -32,6 +33,7 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
   const algorithmName = headerValue(ctx.req.headers, 'x-amz-checksum-algorithm');
   const checksumAlgorithm = algorithmName === undefined ? undefined : checksumAlgorithmNamed(algorithmName);
   await namespace.buckets.require(bucket);
+  const permissions = await newPermissions(ctx, newAcl(ctx), ctx.user, bucket);
   const record = await namespace.uploads.create({
     bucket,
     key,
@@ -39,6 +41,7 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
     headers,
     userMeta,
     tags,
+    permissions,
     ...(checksumAlgorithm ? { checksumAlgorithm } : {}),
   });
   if (checksumAlgorithm) ctx.res.setHeader('x-amz-checksum-algorithm', checksumAlgorithm.toUpperCase());

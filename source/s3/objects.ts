@@ -3,6 +3,7 @@ import { S3Error, badKey, invalidArgument, invalidPartNumber } from '../errors';
 import { headerValue } from '../http/headers';
 import { sendEmpty, setSafeHeader } from '../http/respond';
 import { isFolderKey, type ObjectInfo } from '../namespace';
+import { newAcl, newPermissions } from './acls';
 import { receiveBody } from './body';
 import type { RequestContext } from './context';
 import {
@@ -39,7 +40,9 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   const userMeta = parseUserMetadata(ctx.req.headers, config.metadataMaxSize);
   const tags = parseTaggingHeader(headerValue(ctx.req.headers, 'x-amz-tagging'), config.taggingRestrictions);
   const condition = writeCondition(ctx.req.headers, key);
-  const body = receiveBody(ctx);
+  const acl = newAcl(ctx);
+  const body = receiveBody(ctx); // before any await: a client that hangs up is heard from here on
+  const permissions = await newPermissions(ctx, acl, ctx.user, bucket);
 
   if (isFolderKey(key)) {
     await namespace.buckets.require(bucket);
@@ -47,7 +50,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     for await (const chunk of body.source as AsyncIterable<Buffer>) size += chunk.length;
     body.verify();
     if (size > 0) throw folderHoldsNoData(key);
-    const info = await namespace.objects.createFolder(bucket, key, ctx.user, tags);
+    const info = await namespace.objects.createFolder(bucket, key, ctx.user, tags, permissions);
     sendEmpty(ctx.res, 200, { ETag: `"${info.etag}"` });
     return;
   }
@@ -67,6 +70,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
         userMeta,
         tags,
         owner: ctx.user,
+        permissions,
         ...(verified.checksum ? { checksum: verified.checksum } : {}),
       };
     },

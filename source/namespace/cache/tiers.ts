@@ -17,7 +17,7 @@ import { counter, gauge } from '../../metrics';
 import { FILE_IO_BYTES } from '../../streams/buffer-sizes';
 import { pump } from '../../streams/pump';
 import { FileBody } from '../file-body';
-import type { ObjectAttributes, Persistence } from '../metadata';
+import type { ObjectAttributes, Permissions, Persistence, Tag } from '../metadata';
 import { isFolderKey, type BucketName, type ObjectKey } from '../names';
 import { attributesOf, describeRecorded, type ObjectInfo } from '../object-info';
 import type { PosixStore } from '../objects';
@@ -335,12 +335,12 @@ export class TieredStore implements ObjectStore {
     }
   }
 
-  async createFolder(bucket: BucketName, key: ObjectKey, owner: string, tags: ObjectAttributes['tags']): Promise<ObjectInfo> {
+  async createFolder(bucket: BucketName, key: ObjectKey, owner: string, tags: Tag[], permissions?: Permissions): Promise<ObjectInfo> {
     // A folder has no bytes to cache: it is made in the under store, except under MUST_CACHE.
-    if (this.options.writeType !== 'MUST_CACHE') return this.under.createFolder(bucket, key, owner, tags);
+    if (this.options.writeType !== 'MUST_CACHE') return this.under.createFolder(bucket, key, owner, tags, permissions);
     await this.options.requireBucket(bucket);
     await this.disk.localBuckets.requireWithDevice(bucket);
-    return this.local.createFolder(bucket, key, owner, tags);
+    return this.local.createFolder(bucket, key, owner, tags, permissions);
   }
 
   async updateAttributes(
