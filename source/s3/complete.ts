@@ -56,13 +56,15 @@ class KeepAlive {
 }
 
 async function readPartList(ctx: RequestContext): Promise<RequestedPart[]> {
+  const etagRequired = ctx.services.config.compat === 's3';
   const root = await readXmlBody(ctx, MAX_COMPLETE_XML);
   if (root.name !== 'CompleteMultipartUpload') throw new S3Error('MalformedXML');
   const parts = childrenNamed(root, 'Part').map((part) => {
     const numberText = child(part, 'PartNumber')?.text.trim() ?? '';
     if (!isPartNumber(numberText)) throw new S3Error('MalformedXML');
     const partNumber = Number(numberText);
-    // Alluxio's documented example completes parts named by number only; S3 clients send ETags.
+    // Alluxio's documented example completes parts named by number only; S3 requires their ETags.
+    if (etagRequired && !child(part, 'ETag')) throw new S3Error('MalformedXML');
     const etag = child(part, 'ETag')
       ?.text.trim()
       .replace(/^"(.*)"$/, '$1')
