@@ -40,7 +40,6 @@ t.test('unknown sub-resources and methods', async (t) => {
     ['POST', '/errs/obj?select&select-type=2'],
     ['GET', '/errs/obj?torrent'],
     ['PUT', '/errs?versioning'],
-    ['PUT', '/errs/obj?acl'],
   ] as const) {
     checkError(t, server, await s3(server, method, path, { body: '' }), 501, 'NotImplemented', path.split('?')[0]!, `${method} ${path}`);
   }

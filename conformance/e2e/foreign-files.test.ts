@@ -76,8 +76,9 @@ print(json.dumps({'body': r['Body'].read().decode(), 'etag': r['ETag']}))
   mkdirSync(join(server.root, '.hidden'));
   const buckets = await s3(server, 'GET', '/', { user: null });
   t.same(xmlValues(buckets.text, 'Name'), ['made-by-hand'], "the server's user owns hand-made buckets; files and dot-directories are no buckets");
-  t.equal((await s3(server, 'HEAD', '/made-by-hand')).status, 200);
-  await putObject(server, 'made-by-hand', 'k', 'v');
+  t.equal((await s3(server, 'HEAD', '/made-by-hand')).status, 200, 'others may look at it (the umask default, 0755)');
+  t.equal((await s3(server, 'PUT', '/made-by-hand/k', { body: 'v' })).status, 403, 'but not write in it');
+  t.equal((await s3(server, 'PUT', '/made-by-hand/k', { body: 'v', user: null })).status, 200, 'its owner, the server user, does');
   t.equal(readFileSync(join(server.root, 'made-by-hand', 'k'), 'utf8'), 'v');
 });
 

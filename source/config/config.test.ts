@@ -19,7 +19,9 @@ t.test('defaults', async (t) => {
     host: '127.0.0.1',
     port: 39999,
     basePath: '/api/v1/s3',
+    compat: 'alluxio',
     listDirectories: true,
+    permissions: { enabled: true, umask: 0o022 },
     metadataMaxSize: 2048,
     taggingRestrictions: true,
     writeType: 'CACHE_THROUGH',
@@ -90,6 +92,20 @@ t.test('the cache tier: its dir and size, and the write types that need it', asy
     t.throws(() => buildConfig({ 'write-type': writeType }), new RegExp(`--write-type ${writeType} writes to the cache tier`));
   }
   t.equal(buildConfig({ 'write-type': 'THROUGH' }).cache, undefined, 'THROUGH needs no cache');
+});
+
+t.test('--compat, and the permission options', async (t) => {
+  t.equal(buildConfig({ compat: 'S3' }).compat, 's3');
+  t.equal(buildConfig({ compat: 's3' }).listDirectories, false, '--compat s3 lists no dir/ entries by default');
+  t.equal(buildConfig({ compat: 's3', 'list-directories': true }).listDirectories, true, 'an explicit --list-directories wins');
+  t.equal(buildConfig({ compat: 'alluxio', 'list-directories': 'false' }).listDirectories, false);
+  t.throws(() => buildConfig({ compat: 'minio' }), { message: '--compat: expected one of alluxio, s3, got "minio"' });
+  t.same(buildConfig({ umask: '077' }).permissions, { enabled: true, umask: 0o077 });
+  t.equal(buildConfig({ umask: '0002' }).permissions.umask, 0o002);
+  t.equal(buildConfig({ permissions: 'off' }).permissions.enabled, false);
+  for (const bad of ['22x', '8', '01777', '']) {
+    t.throws(() => buildConfig({ umask: bad }), { message: `--umask: expected an octal umask such as 022 or 077, got "${bad}"` });
+  }
 });
 
 t.test('auth and TLS options', async (t) => {
@@ -187,6 +203,8 @@ t.test('a properties file maps Alluxio property names to options', async (t) => 
       'alluxio.proxy.s3.complete.multipart.upload.keepalive.time.interval=15sec',
       'alluxio.proxy.s3.complete.multipart.upload.pool.size=7',
       'alluxio.proxy.s3.multipart.temporary.dir.suffix=_tmp_parts',
+      'alluxio.security.authorization.permission.enabled=false',
+      'alluxio.security.authorization.permission.umask=027',
       '# properties for Alluxio servers are accepted and ignored',
       'alluxio.master.hostname=master-1',
       'alluxio.user.file.writetype.default=CACHE_THROUGH',
@@ -213,6 +231,8 @@ t.test('a properties file maps Alluxio property names to options', async (t) => 
     'complete-keepalive-interval': '15sec',
     'complete-pool-size': '7',
     'multipart-tmp-suffix': '_tmp_parts',
+    permissions: 'false',
+    umask: '027',
     'base-path': '/s3',
   });
   const config = buildConfig(raw);
@@ -221,6 +241,7 @@ t.test('a properties file maps Alluxio property names to options', async (t) => 
   t.equal(config.writeType, 'THROUGH');
   t.equal(config.metadataMaxSize, 4096);
   t.equal(config.taggingRestrictions, false);
+  t.same(config.permissions, { enabled: false, umask: 0o027 }, "Alluxio's authorization properties");
   t.same(config.multipart, {
     timeoutMs: 1_200_000,
     cleanerRetryCount: 5,

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { LOG_LEVELS, type LogLevel } from '../log';
 import { parseProperties } from './properties';
 import { parseDuration, parseSize } from './units';
+import { asBoolean, asChoice, asInteger, asUmask, lowerCase, withUnits, type Value } from './values';
 
 export const WRITE_TYPES = ['MUST_CACHE', 'CACHE_THROUGH', 'ASYNC_THROUGH', 'THROUGH'] as const;
 export const DELETE_TYPES = ['ALLUXIO_AND_UFS', 'ALLUXIO_ONLY'] as const;
@@ -31,8 +32,12 @@ export interface Config {
   port: number;
   /** The Alluxio base path; requests are served under it and at `/`. */
   basePath: string;
-  /** Alluxio semantics: every sub-directory is listed as a 0-byte `dir/` object. */
+  /** Whose answer wherever the Alluxio document and S3 differ (README, "Alluxio or S3"). */
+  compat: Compat;
+  /** Alluxio semantics: every sub-directory is listed as a 0-byte `dir/` object (default: --compat alluxio). */
   listDirectories: boolean;
+  /** Alluxio's authorization: owners and mode bits are checked (false: every named user may do everything). */
+  permissions: { enabled: boolean; umask: number };
   /** Bound of the x-amz-meta-* headers in bytes; 0 means none. */
   metadataMaxSize: number;
   taggingRestrictions: boolean;
@@ -67,6 +72,8 @@ export interface Config {
 
 export const AUTH_MODES = ['simple', 'sigv4'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
+export const COMPAT_MODES = ['alluxio', 's3'] as const;
+export type Compat = (typeof COMPAT_MODES)[number];
 
 /**
  * Every option: its CLI flag (also SLUICE_<FLAG> in the environment), the Alluxio property that
@@ -77,11 +84,17 @@ export const OPTIONS = {
   host: { alluxio: 'alluxio.proxy.web.hostname', type: 'string', default: '127.0.0.1', describe: 'Address to listen on' },
   port: { alluxio: 'alluxio.proxy.web.port', type: 'number', default: 39999, describe: 'Port to listen on' },
   'base-path': { alluxio: undefined, type: 'string', default: '/api/v1/s3', describe: 'Path prefix served besides /, as Alluxio does' },
+  compat: {
+    alluxio: undefined,
+    type: 'string',
+    default: 'alluxio',
+    describe: "alluxio: the Alluxio document's answers; s3: S3's, wherever the two differ (listings, tagging, permissions)",
+  },
   'list-directories': {
     alluxio: undefined,
     type: 'boolean',
     default: true,
-    describe: 'List every sub-directory as a 0-byte "dir/" object (Alluxio); false gives S3 semantics',
+    describe: 'List every sub-directory as a 0-byte "dir/" object (Alluxio); false gives S3 semantics (the default under --compat s3)',
   },
   'metadata-max-size': {
     alluxio: 'alluxio.proxy.s3.header.metadata.max.size',
@@ -194,6 +207,18 @@ export const OPTIONS = {
     default: '',
     describe: 'Credentials file for --auth sigv4, one "ACCESS_KEY SECRET_KEY USER [admin]" per line; re-read on SIGHUP',
   },
+  permissions: {
+    alluxio: 'alluxio.security.authorization.permission.enabled',
+    type: 'boolean',
+    default: true,
+    describe: 'Check owners and mode bits of buckets and objects, as Alluxio does; false: every named user may do everything',
+  },
+  umask: {
+    alluxio: 'alluxio.security.authorization.permission.umask',
+    type: 'string',
+    default: '022',
+    describe: 'Bits new buckets and objects do not get (SIMPLE mode, --compat alluxio): 022 lets other users read, not write',
+  },
   'tls-cert': { alluxio: undefined, type: 'string', default: '', describe: 'PEM certificate: serve HTTPS (with --tls-key)' },
   'tls-key': { alluxio: undefined, type: 'string', default: '', describe: 'PEM private key of --tls-cert' },
   workers: {
@@ -263,32 +288,6 @@ export function readPropertiesFile(path: string, labels?: OptionLabels): RawOpti
   return result;
 }
 
-type Value = string | number | boolean;
-
-function asBoolean(value: Value, label: string): boolean {
-  if (typeof value === 'boolean') return value;
-  const text = String(value).trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(text)) return true;
-  if (['false', '0', 'no', 'off'].includes(text)) return false;
-  throw new Error(`${label}: expected true or false, got "${value}"`);
-}
-
-function asInteger(value: Value, label: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  // Decimal digits only: Number() would read '' as 0 and accept '0x10' or '1e3'.
-  const text = String(value).trim();
-  const n = typeof value === 'number' ? value : /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${label}: expected an integer from ${min} to ${max}, got "${value}"`);
-  return n;
-}
-
-function asChoice<T extends string>(value: Value, label: string, choices: readonly T[], normalize = (s: string) => s.toUpperCase()): T {
-  const text = normalize(String(value).trim());
-  if (!(choices as readonly string[]).includes(text)) throw new Error(`${label}: expected one of ${choices.join(', ')}, got "${value}"`);
-  return text as T;
-}
-
-const lowerCase = (s: string): string => s.toLowerCase();
-
 /** `text`, `json` or `off`; the boolean spellings of before (and a bare `--access-log`) still work. */
 function asAccessLog(value: Value, label: string): AccessLogFormat {
   const text = String(value).trim().toLowerCase();
@@ -311,21 +310,6 @@ function asWorkers(value: Value, label: string): number {
   }
 }
 
-const UNIT_EXAMPLES: Record<string, string> = {
-  size: 'a size such as 2KB, 64MB or 0',
-  duration: 'a duration such as 500ms, 30sec or 10min',
-};
-
-function withUnits<T>(label: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (e) {
-    const message = (e as Error).message;
-    const kind = /^invalid (size|duration)/.exec(message)?.[1];
-    throw new Error(`${label}: ${message}${kind ? ` (expected ${UNIT_EXAMPLES[kind]})` : ''}`);
-  }
-}
-
 /**
  * Builds the typed configuration; missing values take their defaults; bad values throw, naming the
  * option as `labels` says it was written (`--flag` when it does not say).
@@ -340,12 +324,16 @@ export function buildConfig(raw: RawOptions, labels: OptionLabels = {}): Config 
   let basePath = String(get('base-path')).trim();
   if (!basePath.startsWith('/')) basePath = `/${basePath}`;
   basePath = basePath.replace(/\/+$/, '');
+  const compat = asChoice(get('compat'), label('compat'), COMPAT_MODES, lowerCase);
   return {
     root: String(get('root')),
     host: String(get('host')),
     port: integer('port', 0, 65535),
     basePath,
-    listDirectories: boolean('list-directories'),
+    compat,
+    // An explicit --list-directories wins; otherwise it follows --compat.
+    listDirectories: raw['list-directories'] === undefined ? compat === 'alluxio' : boolean('list-directories'),
+    permissions: { enabled: boolean('permissions'), umask: asUmask(get('umask'), label('umask')) },
     metadataMaxSize: withUnits(label('metadata-max-size'), () => parseSize(String(get('metadata-max-size')))),
     taggingRestrictions: boolean('tagging-restrictions'),
     writeType: asChoice(get('write-type'), label('write-type'), WRITE_TYPES),

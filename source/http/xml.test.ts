@@ -69,3 +69,13 @@ t.test('documents', async (t) => {
     `<?xml version="1.0" encoding="UTF-8"?>\n<Tagging xmlns="${S3_NS}"><TagSet></TagSet></Tagging>`,
   );
 });
+
+t.test('attributes are written on the opening tag, escaped', async (t) => {
+  const attributes = { 'xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', 'xsi:type': 'Gr"oup' };
+  t.equal(
+    xmlDocument('P', [['Grantee', [['URI', 'u']], attributes]], null),
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+      '<P><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Gr&quot;oup"><URI>u</URI></Grantee></P>',
+  );
+  t.equal(xmlDocument('P', [['E', null, { a: '1' }]], null), '<?xml version="1.0" encoding="UTF-8"?>\n<P><E a="1"/></P>');
+});

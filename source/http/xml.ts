@@ -16,21 +16,22 @@ export function escapeXml(text: string): string {
   return text.replace(UNSAFE, (ch) => ESCAPES[ch] ?? `&#x${ch.charCodeAt(0).toString(16)};`);
 }
 
-/** A node of a response document: text, a number, a boolean, or nested children. */
+/** A node of a response document: text, a number, a boolean, or nested children; and its attributes, if any. */
 export type XmlValue = string | number | boolean | XmlNode[] | null | undefined;
-export type XmlNode = [name: string, value: XmlValue];
+export type XmlNode = [name: string, value: XmlValue] | [name: string, value: XmlValue, attributes: Record<string, string>];
 
 function render(nodes: XmlNode[], out: string[]): void {
-  for (const [name, value] of nodes) {
+  for (const [name, value, attributes] of nodes) {
     if (value === undefined) continue;
+    const open = attributes ? `${name}${Object.entries(attributes).map(([k, v]) => ` ${k}="${escapeXml(v)}"`).join('')}` : name;
     if (value === null) {
-      out.push(`<${name}/>`);
+      out.push(`<${open}/>`);
     } else if (Array.isArray(value)) {
-      out.push(`<${name}>`);
+      out.push(`<${open}>`);
       render(value, out);
       out.push(`</${name}>`);
     } else {
-      out.push(`<${name}>${escapeXml(String(value))}</${name}>`);
+      out.push(`<${open}>${escapeXml(String(value))}</${name}>`);
     }
   }
 }

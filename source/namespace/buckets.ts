@@ -1,12 +1,13 @@
 // Buckets: top-level directories of ROOT (or `a:b:c` sub-directories), each with a small record
-// under .sluice/buckets holding its owner, creation date and tags. A directory made by another
-// program is a bucket too, owned by the server's user.
-import { lstat, mkdir, readFile, readdir, realpath, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+// under .sluice/buckets holding its owner, permissions, creation date and tags. A directory made by
+// another program is a bucket too, owned by the server's user; a sub-directory bucket that was never
+// created as one belongs to whoever the bucket it lies in belongs to.
+import { lstat, mkdir, open, readdir, realpath, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bucketAlreadyExists, bucketAlreadyOwnedByYou, bucketNotEmpty, isCode, noSuchBucket } from '../errors';
 import type { Layout } from './layout';
 import { INTERNAL_DIR } from './layout';
-import type { Tag } from './metadata';
+import type { Permissions, Tag } from './metadata';
 import { bucketSegments, isSubDirectoryBucket, isValidS3BucketName, type BucketName } from './names';
 import { HIDDEN_TEMP_PREFIX, uniqueSuffix } from './tmp';
 
@@ -15,15 +16,23 @@ export interface BucketInfo {
   owner: string;
   created: Date;
   tags: Tag[];
+  /** As recorded; absent for directories sluice did not create (and records older than permissions). */
+  permissions?: Permissions | undefined;
 }
 
 interface BucketRecord {
   owner: string;
   created: string;
   tags: Tag[];
+  permissions?: Permissions | undefined;
 }
 
+/** Bucket records kept in memory, checked against their file before each use. */
+const CACHED_RECORDS = 1024;
+
 export class BucketStore {
+  private readonly records = new Map<string, { ino: number; mtimeMs: number; size: number; record: BucketRecord }>();
+
   constructor(
     private readonly layout: Layout,
     private readonly defaultOwner: string,
@@ -38,9 +47,25 @@ export class BucketStore {
   }
 
   private async readRecord(bucket: BucketName): Promise<BucketRecord | undefined> {
+    const path = this.recordPath(bucket);
     try {
-      return JSON.parse(await readFile(this.recordPath(bucket), 'utf8')) as BucketRecord;
+      // Every authorized request reads its bucket's record: one stat says whether the copy read
+      // before is still it (a record is replaced only by a rename, in any process).
+      const now = await stat(path);
+      const cached = this.records.get(path);
+      if (cached && cached.ino === now.ino && cached.mtimeMs === now.mtimeMs && cached.size === now.size) return cached.record;
+      const handle = await open(path, 'r');
+      try {
+        const read = await handle.stat(); // of the very file read: a rename since the stat above cannot mix them
+        const record = JSON.parse(await handle.readFile('utf8')) as BucketRecord;
+        if (this.records.size >= CACHED_RECORDS) this.records.delete(this.records.keys().next().value!);
+        this.records.set(path, { ino: read.ino, mtimeMs: read.mtimeMs, size: read.size, record });
+        return record;
+      } finally {
+        await handle.close();
+      }
     } catch {
+      this.records.delete(path);
       return undefined;
     }
   }
@@ -78,13 +103,22 @@ export class BucketStore {
   async info(bucket: BucketName): Promise<BucketInfo> {
     const dir = await this.require(bucket);
     const record = await this.readRecord(bucket);
-    if (record) return { name: bucket, owner: record.owner, created: new Date(record.created), tags: record.tags };
+    if (record) {
+      const { owner, created, tags, permissions } = record;
+      return { name: bucket, owner, created: new Date(created), tags, permissions };
+    }
     const stats = await stat(dir);
     const created = stats.birthtimeMs > 0 ? stats.birthtime : stats.mtime;
+    const segments = bucketSegments(bucket);
+    if (segments.length > 1) {
+      // `a:b` is a view of the directory b of bucket a: it is that bucket's owner's, with its permissions.
+      const parent = await this.info(segments.slice(0, -1).join(':') as BucketName);
+      return { ...parent, name: bucket, created, tags: [] };
+    }
     return { name: bucket, owner: this.defaultOwner, created, tags: [] };
   }
 
-  async create(bucket: BucketName, owner: string): Promise<void> {
+  async create(bucket: BucketName, owner: string, permissions: Permissions): Promise<void> {
     const dir = this.directoryOf(bucket);
     if (isSubDirectoryBucket(bucket)) {
       const parent = join(dir, '..');
@@ -103,7 +137,7 @@ export class BucketStore {
       if (existing?.owner === owner) throw bucketAlreadyOwnedByYou(bucket);
       throw bucketAlreadyExists(bucket);
     }
-    await this.writeRecord(bucket, { owner, created: new Date().toISOString(), tags: [] });
+    await this.writeRecord(bucket, { owner, created: new Date().toISOString(), tags: [], permissions });
   }
 
   /** Top-level buckets (never `a:b:c` ones, as in Alluxio) owned by `owner`, in name order. */
@@ -135,7 +169,16 @@ export class BucketStore {
   }
 
   async setTags(bucket: BucketName, tags: Tag[]): Promise<void> {
-    const info = await this.info(bucket);
-    await this.writeRecord(bucket, { owner: info.owner, created: info.created.toISOString(), tags });
+    await this.update(bucket, (record) => ({ ...record, tags }));
+  }
+
+  async setPermissions(bucket: BucketName, permissions: Permissions): Promise<void> {
+    await this.update(bucket, (record) => ({ ...record, permissions }));
+  }
+
+  /** Rewrites the record (made from what `info` says, for a bucket that has none). */
+  private async update(bucket: BucketName, change: (record: BucketRecord) => BucketRecord): Promise<void> {
+    const { owner, created, tags, permissions } = await this.info(bucket);
+    await this.writeRecord(bucket, change({ owner, created: created.toISOString(), tags, permissions }));
   }
 }

@@ -19,7 +19,7 @@ import { UploadStore } from './uploads';
 export { partsContent, type FileFiller } from './assembly';
 export type { BucketInfo } from './buckets';
 export { KeyWalker, compareKeys, type WalkEntry } from './listing';
-export type { ContentHeaders, ObjectAttributes, ObjectChecksum, Persistence, Tag } from './metadata';
+export type { ContentHeaders, ObjectAttributes, ObjectChecksum, Permissions, Persistence, Tag } from './metadata';
 export * from './names';
 export { attributesOf, type ObjectInfo } from './object-info';
 export { Janitor, sweepOwnTempFiles } from './janitor';
@@ -59,6 +59,11 @@ export class Namespace {
     /** The cache tier, when there is one. */
     readonly tiers: TieredStore | undefined,
   ) {}
+
+  /** The same namespace whose objects are reached through `objects` (a request's guarded view of them). */
+  withObjects(objects: ObjectStore): Namespace {
+    return new Namespace(this.layout, this.metadata, this.buckets, objects, this.uploads, this.secret, this.listDirectories, this.tiers);
+  }
 
   /** One page of a bucket's listing. */
   list(bucket: BucketName, request: Omit<PageRequest, 'listDirectories'>): Promise<Page> {

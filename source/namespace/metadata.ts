@@ -30,6 +30,19 @@ export interface ObjectChecksum {
   type?: ChecksumType;
 }
 
+/**
+ * Who may do what with a bucket or an object besides its owner, in Alluxio's terms: POSIX mode
+ * bits (owner, group, other: every named user but the owner; sluice has no groups, so group bits
+ * are kept but match no one), the bits of requests that name no user (S3's AllUsers, --auth sigv4),
+ * and named users' bits (how S3's bucket-owner-read and -full-control name a bucket's owner; 7 is
+ * full control, which includes changing these permissions).
+ */
+export interface Permissions {
+  mode: number;
+  anonymous: number;
+  users?: Record<string, number>;
+}
+
 /** What S3 knows of an object beyond its bytes. */
 export interface ObjectAttributes {
   /** The ETag without quotes: the MD5 of the bytes, or of the parts' MD5s with `-N`. */
@@ -39,6 +52,8 @@ export interface ObjectAttributes {
   userMeta: Record<string, string>;
   tags: Tag[];
   owner: string;
+  /** Recorded since permissions exist; a version without them gets the defaults (s3/permissions.ts). */
+  permissions?: Permissions;
   /** Sizes of the parts of a multipart object, for GetObject with partNumber. */
   partSizes?: number[];
   /** The checksum the client sent or asked for; without a type, a single PUT's (FULL_OBJECT). */
@@ -67,6 +82,7 @@ export interface DirectoryMarks {
   implicit: boolean;
   owner?: string;
   tags?: Tag[];
+  permissions?: Permissions;
 }
 
 interface DirSidecar extends DirectoryMarks {

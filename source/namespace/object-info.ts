@@ -44,7 +44,7 @@ function describe(
   attributes: ObjectAttributes,
 ): ObjectInfo {
   // Field by field, not by spreading the record: a fixed shape is much cheaper on every read.
-  const { etag, headers, userMeta, tags, owner, partSizes, checksum, partChecksums, persistence } = attributes;
+  const { etag, headers, userMeta, tags, owner, permissions, partSizes, checksum, partChecksums, persistence } = attributes;
   const size = kind.isFolder ? 0 : Number(stats.size);
   const lastModified = new Date(Number(stats.mtimeNs / 1_000_000n));
   const info: ObjectInfo = {
@@ -60,6 +60,7 @@ function describe(
     tags,
     owner,
   };
+  if (permissions) info.permissions = permissions;
   if (partSizes) info.partSizes = partSizes;
   if (checksum) info.checksum = checksum;
   if (partChecksums) info.partChecksums = partChecksums;
@@ -86,19 +87,21 @@ export function describeFolder(key: ObjectKey, stats: BigIntStats, marks: Direct
     userMeta: {},
     tags: marks?.tags ?? [],
     owner: marks?.owner ?? defaultOwner,
+    ...(marks?.permissions ? { permissions: marks.permissions } : {}),
   };
   return describe(key, stats, { isFolder: true, foreign: false }, attributes);
 }
 
 /** The recordable part of an object's description. */
 export function attributesOf(info: ObjectInfo): ObjectAttributes {
-  const { etag, headers, userMeta, tags, owner, partSizes, checksum, partChecksums, persistence } = info;
+  const { etag, headers, userMeta, tags, owner, permissions, partSizes, checksum, partChecksums, persistence } = info;
   return {
     etag,
     headers,
     userMeta,
     tags,
     owner,
+    ...(permissions ? { permissions } : {}),
     ...(partSizes ? { partSizes } : {}),
     ...(checksum ? { checksum } : {}),
     ...(partChecksums ? { partChecksums } : {}),

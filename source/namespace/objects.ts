@@ -14,7 +14,7 @@ import { fillFile } from './assembly';
 import { FileBody } from './file-body';
 import type { Layout } from './layout';
 import { PosixKeyCursor } from './listing';
-import type { MetadataStore, ObjectAttributes } from './metadata';
+import type { MetadataStore, ObjectAttributes, Permissions } from './metadata';
 import { KeyMoves, findAt } from './moves';
 import { FOLDER_BYTES, NESTED_OBJECT, isFolderKey, keySegments, type BucketName, type ObjectKey } from './names';
 import { attributesOf, describeFolder, describeForeign, describeRecorded, type ObjectInfo } from './object-info';
@@ -255,11 +255,17 @@ export class PosixStore implements ObjectStore {
   }
 
   /** Creates (or re-marks) a folder object `dir/`: a directory on disk, holding no bytes. */
-  async createFolder(bucket: BucketName, key: ObjectKey, owner: string, tags: ObjectAttributes['tags']): Promise<ObjectInfo> {
+  async createFolder(
+    bucket: BucketName,
+    key: ObjectKey,
+    owner: string,
+    tags: ObjectAttributes['tags'],
+    permissions?: Permissions,
+  ): Promise<ObjectInfo> {
     const bucketDir = await this.buckets.require(bucket);
     const dir = await this.parents.ensure(bucketDir, key, keySegments(key), owner);
     const stats = await stat(dir, { bigint: true });
-    await this.metadata.writeDirectory(stats, { folder: true, implicit: false, owner, tags });
+    await this.metadata.writeDirectory(stats, { folder: true, implicit: false, owner, tags, ...(permissions ? { permissions } : {}) });
     await this.removeFolderBytes(dir);
     return this.describeFolderAt(key, dir);
   }
@@ -285,6 +291,7 @@ export class PosixStore implements ObjectStore {
         implicit: marks?.implicit ?? false,
         owner: info.owner,
         tags: attributes.tags,
+        ...(attributes.permissions ? { permissions: attributes.permissions } : {}),
       });
     } else {
       await this.metadata.writeFile(info.stats, attributes, true);

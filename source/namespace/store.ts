@@ -4,7 +4,7 @@
 // S3 actions never know which one answers.
 import type { Readable, Writable } from 'node:stream';
 import type { FileFiller } from './assembly';
-import type { ObjectAttributes } from './metadata';
+import type { ObjectAttributes, Permissions, Tag } from './metadata';
 import type { BucketName, ObjectKey } from './names';
 import type { ObjectInfo } from './object-info';
 import type { DeleteCondition } from './remove-if';
@@ -88,7 +88,7 @@ export interface ObjectStore {
     condition?: WriteCondition,
   ): Promise<ObjectInfo>;
   /** Creates (or re-marks) a folder object `dir/`. */
-  createFolder(bucket: BucketName, key: ObjectKey, owner: string, tags: ObjectAttributes['tags']): Promise<ObjectInfo>;
+  createFolder(bucket: BucketName, key: ObjectKey, owner: string, tags: Tag[], permissions?: Permissions): Promise<ObjectInfo>;
   /** Replaces the recorded attributes of the current version, without touching its bytes. */
   updateAttributes(bucket: BucketName, key: ObjectKey, update: (current: ObjectAttributes) => ObjectAttributes): Promise<ObjectInfo>;
   /** Deletes an object (if `condition` accepts it); deleting what does not exist succeeds, as in S3. */

@@ -24,7 +24,7 @@ import { pump } from '../streams/pump';
 import { AssemblyPool } from './assembly';
 import type { Layout } from './layout';
 import { compareKeys } from './listing';
-import type { ContentHeaders, ObjectChecksum, Tag } from './metadata';
+import type { ContentHeaders, ObjectChecksum, Permissions, Tag } from './metadata';
 import type { BucketName, ObjectKey } from './names';
 import { uniqueSuffix, tempName } from './tmp';
 
@@ -43,6 +43,8 @@ export interface UploadRecord {
   headers: ContentHeaders;
   userMeta: Record<string, string>;
   tags: Tag[];
+  /** What the object gets when the upload completes (x-amz-acl, or the defaults then). */
+  permissions?: Permissions;
   checksumAlgorithm?: ChecksumAlgorithm;
   /** How the object's checksum is made from the parts' (with checksumAlgorithm). */
   checksumType?: ChecksumType;

@@ -12,7 +12,7 @@ async function withServer(t: tap.Test, handler: (source: BodySource) => Promise<
     const source: BodySource = {
       req,
       res,
-      identity: { user: 'tester', admin: true },
+      identity: { user: 'tester', admin: true, anonymous: false },
       services: { config: { bodyTimeoutMs: 20_000 } },
       sendContinue: () => undefined,
     };

@@ -174,6 +174,8 @@ export function receiveBody(ctx: BodySource, options: BodyOptions = {}): Incomin
   };
   req.once('error', abort);
   req.once('close', abort);
+  // Authorization awaits before a handler gets here: a client may have hung up already.
+  if (req.destroyed) abort();
   watchForStall(req, inlet, ctx.services.config.bodyTimeoutMs);
   // A failure reaches the consumer through `digest`.
   (decoder ? pump(inlet, decoder, digest) : pump(inlet, digest)).catch(() => undefined);

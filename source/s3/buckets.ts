@@ -1,14 +1,15 @@
 // Buckets: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation, and the
-// read-only answers tools ask for (versioning status, ACLs).
+// read-only versioning status tools ask for. (Their ACLs are in acls.ts.)
 import { S3Error, invalidArgument, isS3Error } from '../errors';
 import { child, parseXml } from '../http/request-xml';
 import { sendEmpty, sendXml } from '../http/respond';
 import type { XmlNode } from '../http/xml';
+import { newAcl, newPermissions } from './acls';
 import { readSmallBody } from './body';
 import type { RequestContext } from './context';
 import { makeToken, readToken } from './listing';
 import { userNodes } from './owners';
-import { bucketOf, keyOf } from './target';
+import { bucketOf } from './target';
 
 /** max-buckets: 1 to 10000 (larger is 10000); absent, every bucket. */
 function maxBucketsOf(ctx: RequestContext): number | undefined {
@@ -59,6 +60,7 @@ export async function listBuckets(ctx: RequestContext): Promise<void> {
 
 export async function createBucket(ctx: RequestContext): Promise<void> {
   const bucket = bucketOf(ctx);
+  const acl = newAcl(ctx);
   // An optional CreateBucketConfiguration names a region; any is accepted, as there is one tree.
   const body = await readSmallBody(ctx, 64 * 1024);
   if (body.trim() !== '') {
@@ -67,7 +69,7 @@ export async function createBucket(ctx: RequestContext): Promise<void> {
     child(root, 'LocationConstraint');
   }
   try {
-    await ctx.services.namespace.buckets.create(bucket, ctx.user);
+    await ctx.services.namespace.buckets.create(bucket, ctx.user, await newPermissions(ctx, acl, ctx.user));
   } catch (e) {
     // S3's legacy rule: in us-east-1, creating a bucket you already own succeeds (and leaves it as
     // it is); every other region answers BucketAlreadyOwnedByYou.
@@ -96,32 +98,4 @@ export async function getBucketLocation(ctx: RequestContext): Promise<void> {
 export async function getBucketVersioning(ctx: RequestContext): Promise<void> {
   await ctx.services.namespace.buckets.require(bucketOf(ctx));
   sendXml(ctx.res, 200, 'VersioningConfiguration', []);
-}
-
-function sendAcl(ctx: RequestContext, user: string): void {
-  sendXml(ctx.res, 200, 'AccessControlPolicy', [
-    ['Owner', userNodes(user)],
-    [
-      'AccessControlList',
-      [
-        [
-          'Grant',
-          [
-            ['Grantee', userNodes(user)],
-            ['Permission', 'FULL_CONTROL'],
-          ],
-        ],
-      ],
-    ],
-  ]);
-}
-
-export async function getBucketAcl(ctx: RequestContext): Promise<void> {
-  const info = await ctx.services.namespace.buckets.info(bucketOf(ctx));
-  sendAcl(ctx, info.owner);
-}
-
-export async function getObjectAcl(ctx: RequestContext): Promise<void> {
-  const info = await ctx.services.namespace.objects.head(bucketOf(ctx), keyOf(ctx));
-  sendAcl(ctx, info.owner);
 }

@@ -69,13 +69,15 @@ class KeepAlive {
 async function readPartList(ctx: RequestContext): Promise<RequestedPart[]> {
   // An empty body names no part: MalformedXML, as S3 answers. The request's x-amz-checksum-* are
   // the object's, checked once it is assembled.
+  const etagRequired = ctx.services.config.compat === 's3';
   const root = await readXmlBody(ctx, MAX_COMPLETE_XML, { emptyIs: 'MalformedXML', checksumHeadersNameObject: true });
   if (root.name !== 'CompleteMultipartUpload') throw new S3Error('MalformedXML');
   const parts = childrenNamed(root, 'Part').map((part) => {
     const numberText = child(part, 'PartNumber')?.text.trim() ?? '';
     if (!isPartNumber(numberText)) throw new S3Error('MalformedXML');
     const partNumber = Number(numberText);
-    // Alluxio's documented example completes parts named by number only; S3 clients send ETags.
+    // Alluxio's documented example completes parts named by number only; S3 requires their ETags.
+    if (etagRequired && !child(part, 'ETag')) throw new S3Error('MalformedXML');
     const etag = child(part, 'ETag')
       ?.text.trim()
       .replace(/^"(.*)"$/, '$1')
@@ -244,6 +246,7 @@ async function assemble(ctx: RequestContext, claim: ClaimedUpload, completion: C
         userMeta: record.userMeta,
         tags: record.tags,
         owner: record.owner,
+        ...(record.permissions ? { permissions: record.permissions } : {}),
         partSizes: parts.map((p) => p.size),
         ...checksum,
       };

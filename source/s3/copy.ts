@@ -5,6 +5,7 @@ import { S3Error, invalidArgument } from '../errors';
 import { headerValue } from '../http/headers';
 import { sendXml } from '../http/respond';
 import { attributesOf, isFolderKey, type ObjectAttributes, type ObjectChecksum, type ObjectInfo } from '../namespace';
+import { newAcl, newPermissions } from './acls';
 import { checksumAlgorithmNamed } from './body';
 import { checksumNodes, objectChecksumOf } from './checksum-nodes';
 import type { RequestContext } from './context';
@@ -35,6 +36,8 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
   const algorithmName = headerValue(headers, 'x-amz-checksum-algorithm');
   const algorithm = algorithmName === undefined ? undefined : checksumAlgorithmNamed(algorithmName);
   await namespace.buckets.require(bucket);
+  // The copy is a new object: it gets the ACL the request names or the defaults, not the source's (as in S3).
+  const permissions = await newPermissions(ctx, newAcl(ctx), ctx.user, bucket);
 
   const source = await openCopySource(namespace, sourceName);
   const { info } = source;
@@ -51,7 +54,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
     }
 
     if (isFolderKey(key) && info.size === 0) {
-      const folder = await namespace.objects.createFolder(bucket, key, ctx.user, requestTags ?? info.tags);
+      const folder = await namespace.objects.createFolder(bucket, key, ctx.user, requestTags ?? info.tags, permissions);
       sendCopyResult(ctx, folder);
       return;
     }
@@ -76,6 +79,7 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
         userMeta: requestMeta ?? info.userMeta,
         tags: requestTags ?? info.tags,
         owner,
+        permissions,
       };
       return checksum ? { ...attributes, checksum } : attributes;
     });

@@ -6,6 +6,7 @@ import { sendEmpty, sendXml } from '../http/respond';
 import type { XmlNode } from '../http/xml';
 import { compareKeys, type PartInfo, type UploadRecord } from '../namespace';
 import { CHECKSUM_TYPES, checksumTypesOf, defaultChecksumType, type ChecksumAlgorithm, type ChecksumType } from '../streams/checksums';
+import { newAcl, newPermissions } from './acls';
 import { checksumAlgorithmNamed, receiveBody } from './body';
 import { checksumNodes } from './checksum-nodes';
 import type { RequestContext } from './context';
@@ -53,7 +54,8 @@ export async function createMultipartUpload(ctx: RequestContext): Promise<void> 
   const tags = parseTaggingHeader(headerValue(ctx.req.headers, 'x-amz-tagging'), config.taggingRestrictions);
   const checksum = uploadChecksumOf(ctx);
   await namespace.buckets.require(bucket);
-  const record = await namespace.uploads.create({ bucket, key, owner: ctx.user, headers, userMeta, tags, ...checksum });
+  const permissions = await newPermissions(ctx, newAcl(ctx), ctx.user, bucket);
+  const record = await namespace.uploads.create({ bucket, key, owner: ctx.user, headers, userMeta, tags, permissions, ...checksum });
   if (checksum.checksumAlgorithm && checksum.checksumType) {
     ctx.res.setHeader('x-amz-checksum-algorithm', checksum.checksumAlgorithm.toUpperCase());
     ctx.res.setHeader('x-amz-checksum-type', checksum.checksumType);

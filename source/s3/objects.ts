@@ -3,6 +3,7 @@ import { S3Error, invalidArgument, invalidPartNumber } from '../errors';
 import { headerValue } from '../http/headers';
 import { sendEmpty, setSafeHeader } from '../http/respond';
 import { isFolderKey, type ObjectInfo } from '../namespace';
+import { newAcl, newPermissions } from './acls';
 import { receiveBody } from './body';
 import { checksumHeaders, objectChecksumOf } from './checksum-nodes';
 import type { RequestContext } from './context';
@@ -37,7 +38,9 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   const userMeta = parseUserMetadata(ctx.req.headers, config.metadataMaxSize);
   const tags = parseTaggingHeader(headerValue(ctx.req.headers, 'x-amz-tagging'), config.taggingRestrictions);
   const condition = writeCondition(ctx.req.headers, key);
-  const body = receiveBody(ctx);
+  const acl = newAcl(ctx);
+  const body = receiveBody(ctx); // before any await: a client that hangs up is heard from here on
+  const permissions = await newPermissions(ctx, acl, ctx.user, bucket);
 
   // A folder object (`dir/`) without bytes is a directory; one with bytes is written like any object.
   if (isFolderKey(key) && body.expectedLength === 0) {
@@ -45,7 +48,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     // Read to its end (it announced none): a body that sends bytes anyway fails its length check.
     for await (const _chunk of body.source as AsyncIterable<Buffer>) continue;
     body.verify();
-    const info = await namespace.objects.createFolder(bucket, key, ctx.user, tags);
+    const info = await namespace.objects.createFolder(bucket, key, ctx.user, tags, permissions);
     sendEmpty(ctx.res, 200, { ETag: `"${info.etag}"` });
     return;
   }
@@ -63,6 +66,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
         userMeta,
         tags,
         owner: ctx.user,
+        permissions,
         ...(verified.checksum ? { checksum: { ...verified.checksum, type: 'FULL_OBJECT' as const } } : {}),
       };
     },

@@ -1,6 +1,7 @@
 // The router: method + bucket/key + sub-resource → the action that serves it. Sub-resources
 // sluice does not serve are refused with NotImplemented, never mistaken for another action.
 import { S3Error } from '../errors';
+import * as acls from './acls';
 import { getObjectAttributes } from './attributes';
 import * as buckets from './buckets';
 import { completeMultipartUpload } from './complete';
@@ -46,7 +47,7 @@ function bucketRoute(method: string, query: URLSearchParams): Route {
       if (has('tagging')) return route('GetBucketTagging', tagging.getBucketTagging);
       if (has('location')) return route('GetBucketLocation', buckets.getBucketLocation);
       if (has('versioning')) return route('GetBucketVersioning', buckets.getBucketVersioning);
-      if (has('acl')) return route('GetBucketAcl', buckets.getBucketAcl);
+      if (has('acl')) return route('GetBucketAcl', acls.getBucketAcl);
       if (has('versions')) return route('ListObjectVersions', listing.listObjectVersions);
       if (has('uploads')) return route('ListMultipartUploads', multipart.listMultipartUploads);
       if (query.get('list-type') === '2') return route('ListObjectsV2', listing.listObjectsV2);
@@ -55,7 +56,8 @@ function bucketRoute(method: string, query: URLSearchParams): Route {
       return route('HeadBucket', buckets.headBucket);
     case 'PUT':
       if (has('tagging')) return route('PutBucketTagging', tagging.putBucketTagging);
-      if (has('versioning') || has('acl')) return notImplemented(has('acl') ? 'PutBucketAcl' : 'PutBucketVersioning');
+      if (has('acl')) return route('PutBucketAcl', acls.putBucketAcl);
+      if (has('versioning')) return notImplemented('PutBucketVersioning');
       return route('CreateBucket', buckets.createBucket);
     case 'DELETE':
       if (has('tagging')) return route('DeleteBucketTagging', tagging.deleteBucketTagging);
@@ -72,7 +74,7 @@ function objectRoute(method: string, query: URLSearchParams, isCopy: boolean): R
   switch (method) {
     case 'GET':
       if (has('tagging')) return route('GetObjectTagging', tagging.getObjectTagging);
-      if (has('acl')) return route('GetObjectAcl', buckets.getObjectAcl);
+      if (has('acl')) return route('GetObjectAcl', acls.getObjectAcl);
       if (has('uploadId')) return route('ListParts', multipart.listParts);
       if (has('attributes')) return route('GetObjectAttributes', getObjectAttributes);
       return route('GetObject', objects.getObject);
@@ -80,7 +82,7 @@ function objectRoute(method: string, query: URLSearchParams, isCopy: boolean): R
       return route('HeadObject', objects.headObject);
     case 'PUT':
       if (has('tagging')) return route('PutObjectTagging', tagging.putObjectTagging);
-      if (has('acl')) return notImplemented('PutObjectAcl');
+      if (has('acl')) return route('PutObjectAcl', acls.putObjectAcl);
       if (has('uploadId') || has('partNumber')) {
         return isCopy ? route('UploadPartCopy', multipart.uploadPartCopy) : route('UploadPart', multipart.uploadPart);
       }

@@ -67,6 +67,9 @@ function sendTagging(ctx: RequestContext, tags: Tag[]): void {
 export async function getBucketTagging(ctx: RequestContext): Promise<void> {
   const info = await ctx.services.namespace.buckets.info(bucketOf(ctx));
   // S3 answers NoSuchTagSet; Alluxio (and its documented transcripts) an empty TagSet.
+  if (info.tags.length === 0 && ctx.services.config.compat === 's3') {
+    throw S3Error.detailed('NoSuchTagSet', undefined, { BucketName: info.name });
+  }
   sendTagging(ctx, info.tags);
 }
 

@@ -17,7 +17,7 @@ import { counter, gauge } from '../../metrics';
 import { FILE_IO_BYTES } from '../../streams/buffer-sizes';
 import { pump } from '../../streams/pump';
 import { FileBody } from '../file-body';
-import type { ObjectAttributes, Persistence } from '../metadata';
+import type { ObjectAttributes, Permissions, Persistence } from '../metadata';
 import type { BucketName, ObjectKey } from '../names';
 import { attributesOf, describeRecorded, type ObjectInfo } from '../object-info';
 import type { PosixStore } from '../objects';
@@ -345,7 +345,13 @@ export class TieredStore implements ObjectStore {
     }
   }
 
-  async createFolder(bucket: BucketName, key: ObjectKey, owner: string, tags: ObjectAttributes['tags']): Promise<ObjectInfo> {
+  async createFolder(
+    bucket: BucketName,
+    key: ObjectKey,
+    owner: string,
+    tags: ObjectAttributes['tags'],
+    permissions?: Permissions,
+  ): Promise<ObjectInfo> {
     // A folder without bytes has none to cache: it is made in the under store, except under MUST_CACHE.
     await this.options.requireBucket(bucket);
     if (this.options.writeType === 'MUST_CACHE') await this.disk.localBuckets.requireWithDevice(bucket);
@@ -355,10 +361,10 @@ export class TieredStore implements ObjectStore {
       await this.removeCopyLocked(bucket, key);
       if (this.options.writeType !== 'MUST_CACHE') {
         await this.removeLocalLocked(bucket, key);
-        return await this.under.createFolder(bucket, key, owner, tags);
+        return await this.under.createFolder(bucket, key, owner, tags, permissions);
       }
       const replaced = (await this.local.version(bucket, key))?.size ?? 0;
-      const info = await this.local.createFolder(bucket, key, owner, tags);
+      const info = await this.local.createFolder(bucket, key, owner, tags, permissions);
       await this.disk.ledger.forget(replaced);
       return info;
     } finally {
