@@ -16,7 +16,8 @@ import { call as callAs, makeVersion, sleep } from './lib';
 const SECONDS = Number(process.env.NESTED_SECONDS ?? 15);
 const B = 'moves';
 
-const AUTH = { Authorization: 'AWS4-HMAC-SHA256 Credential=moves/x' };
+// The user s3() signs as, so that the bucket it creates is the writers' own.
+const AUTH = { Authorization: 'AWS4-HMAC-SHA256 Credential=testuser/x' };
 const version = (n: number): Buffer => makeVersion('logs', n);
 const call = (server: Sluice, agent: Agent, method: string, path: string, body?: Buffer): ReturnType<typeof callAs> =>
   callAs(server, agent, method, path, body, AUTH);

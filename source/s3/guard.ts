@@ -88,9 +88,9 @@ export class GuardedObjects implements ObjectStore {
     return this.inner.createFolder(...args);
   }
 
-  async delete(bucket: BucketName, key: ObjectKey): Promise<void> {
-    this.requireWritable(bucket, key, true);
-    await this.inner.delete(bucket, key);
+  async delete(...args: Parameters<ObjectStore['delete']>): Promise<void> {
+    this.requireWritable(args[0], args[1], true);
+    await this.inner.delete(...args);
   }
 
   keys(bucket: BucketName, options: { prefix: string; after?: string | undefined }): Promise<KeyCursor> {
