@@ -39,3 +39,26 @@ export class FileBody implements ObjectBody {
     return this.handle;
   }
 }
+
+/** The bytes of a small object read whole when it was opened (small-io.ts): the version opened, as with a handle. */
+export class BufferBody implements ObjectBody {
+  constructor(private readonly bytes: Buffer) {}
+
+  sendRange(start: number, length: number, out: Writable): Promise<void> {
+    // As sendFileRange sends a small range: one write with the headers, then end (not end(bytes),
+    // which would make Node re-encode a Content-Disposition header).
+    out.cork();
+    if (length > 0) out.write(this.bytes.subarray(start, start + length));
+    out.end();
+    out.uncork();
+    return Promise.resolve();
+  }
+
+  stream(start: number, length: number): Readable {
+    return Readable.from(length === 0 ? [] : [this.bytes.subarray(start, start + length)]);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

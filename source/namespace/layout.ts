@@ -8,6 +8,13 @@ export const INTERNAL_DIR = '.sluice';
 /** statfs(2)'s f_type of an NFS mount. */
 const NFS_SUPER_MAGIC = 0x6969;
 
+/** True when a real path is `root` or below it, and not `internal` or below it (also the small-object worker's check). */
+export function isServableIn(root: string, internal: string, realPath: string): boolean {
+  if (realPath === root) return true;
+  if (!realPath.startsWith(root + sep)) return false;
+  return realPath !== internal && !realPath.startsWith(internal + sep);
+}
+
 export class Layout {
   readonly root: string;
   readonly internal: string;
@@ -58,8 +65,6 @@ export class Layout {
 
   /** True when a real (symlink-resolved) path is inside ROOT and not inside the internal folder. */
   isServable(realPath: string): boolean {
-    if (realPath === this.root) return true;
-    if (!realPath.startsWith(this.root + sep)) return false;
-    return realPath !== this.internal && !realPath.startsWith(this.internal + sep);
+    return isServableIn(this.root, this.internal, realPath);
   }
 }

@@ -4,11 +4,11 @@
 // and the directories sluice created.
 import type { BigIntStats } from 'node:fs';
 import { open, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { isCode } from '../errors';
 import type { ChecksumAlgorithm, ChecksumType } from '../streams/checksums';
 import { readAt } from '../streams/read-at';
 import type { Layout } from './layout';
+import { fileRecordText, recordPathOf } from './record-files';
 import { RetireList } from './retire';
 import { uniqueSuffix } from './tmp';
 
@@ -121,8 +121,8 @@ export class MetadataStore {
    * would let one version's cleanup remove the record of a newer file that got the same number.
    */
   private pathOf(stats: BigIntStats): string {
-    const version = stats.isDirectory() ? `d${stats.birthtimeNs}` : `${stats.mtimeNs}`;
-    return join(this.layout.meta, (stats.ino & 0xffn).toString(16).padStart(2, '0'), `${stats.ino}.${version}.json`);
+    const directory = stats.isDirectory();
+    return recordPathOf(this.layout.meta, { ino: stats.ino, versionNs: directory ? stats.birthtimeNs : stats.mtimeNs, directory });
   }
 
   private async read(stats: BigIntStats): Promise<Sidecar | undefined> {
@@ -138,13 +138,7 @@ export class MetadataStore {
         this.cache.delete(path);
       }
       const { text, ino, ctimeMs, mtimeMs, size } = await readRecordFile(path);
-      let record: Sidecar | undefined;
-      try {
-        const parsed = JSON.parse(text) as Sidecar;
-        record = parsed.v === 1 ? parsed : undefined;
-      } catch {
-        return undefined; // a torn record (crash mid-write) counts as none
-      }
+      const record = parseRecord(text);
       if (record && size <= CACHED_RECORD_BYTES) this.remember(path, { ino, ctimeMs, mtimeMs, size, record });
       return record;
     } catch (e) {
@@ -161,12 +155,7 @@ export class MetadataStore {
 
   /** The attributes recorded for exactly this version of a file, if any. */
   async readFile(stats: BigIntStats): Promise<ObjectAttributes | undefined> {
-    const record = await this.read(stats);
-    if (record?.kind !== 'file') return undefined;
-    if (record.ino !== String(stats.ino) || record.size !== Number(stats.size) || record.mtimeNs !== String(stats.mtimeNs)) {
-      return undefined;
-    }
-    return record;
+    return matchingFile(await this.read(stats), stats);
   }
 
   /**
@@ -174,15 +163,12 @@ export class MetadataStore {
    * a new file written before it is renamed into place can take the record directly.
    */
   async writeFile(stats: BigIntStats, attributes: ObjectAttributes, atomic: boolean): Promise<void> {
-    const record: FileSidecar = {
-      v: 1,
-      kind: 'file',
-      ino: String(stats.ino),
-      size: Number(stats.size),
-      mtimeNs: String(stats.mtimeNs),
-      ...attributes,
-    };
-    await this.write(stats, record, atomic);
+    await this.write(stats, fileRecordText(stats.ino, stats.size, stats.mtimeNs, JSON.stringify(attributes)), atomic);
+  }
+
+  /** The attributes in a record read by someone else (the small-object worker), if it is this version's. */
+  parseFileRecord(text: string | undefined, stats: BigIntStats): ObjectAttributes | undefined {
+    return text === undefined ? undefined : matchingFile(parseRecord(text), stats);
   }
 
   async readDirectory(stats: BigIntStats): Promise<DirectoryMarks | undefined> {
@@ -193,7 +179,7 @@ export class MetadataStore {
 
   async writeDirectory(stats: BigIntStats, marks: DirectoryMarks): Promise<void> {
     const record: DirSidecar = { v: 1, kind: 'dir', ino: String(stats.ino), ...marks };
-    await this.write(stats, record, true);
+    await this.write(stats, JSON.stringify(record), true);
   }
 
   /**
@@ -218,10 +204,9 @@ export class MetadataStore {
     });
   }
 
-  private async write(stats: BigIntStats, record: Sidecar, atomic: boolean): Promise<void> {
+  private async write(stats: BigIntStats, text: string, atomic: boolean): Promise<void> {
     const target = this.pathOf(stats);
     this.cache.delete(target);
-    const text = JSON.stringify(record);
     if (!atomic) {
       await writeFile(target, text);
       return;
@@ -235,6 +220,25 @@ export class MetadataStore {
       throw e;
     }
   }
+}
+
+/** A record's text as a record; a torn one (a crash mid-write) or of another format counts as none. */
+function parseRecord(text: string): Sidecar | undefined {
+  try {
+    const parsed = JSON.parse(text) as Sidecar;
+    return parsed.v === 1 ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A file record's attributes, if it describes exactly this version. */
+function matchingFile(record: Sidecar | undefined, stats: BigIntStats): ObjectAttributes | undefined {
+  if (record?.kind !== 'file') return undefined;
+  if (record.ino !== String(stats.ino) || record.size !== Number(stats.size) || record.mtimeNs !== String(stats.mtimeNs)) {
+    return undefined;
+  }
+  return record;
 }
 
 /**

@@ -4,6 +4,7 @@
 // object's bytes inside its own. ROOT is one store (the under store); the cache keeps its
 // cache-only objects in another.
 import { once } from 'node:events';
+import { Readable } from 'node:stream';
 import { createWriteStream, type BigIntStats, type WriteStream } from 'node:fs';
 import { chmod, lstat, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -22,6 +23,7 @@ import { Parents, isServableFile, isServablePath, requireServable } from './pare
 import { moveIntoPlace } from './place';
 import { lstatProbe, openProbe, openStatProbe, statProbe, type FoundFile, type OpenFile } from './probes';
 import { removeFileIf, type DeleteCondition } from './remove-if';
+import { isSmallWrite, openSmall, writeSmall } from './small-objects';
 import type { KeyCursor, ObjectStore, OpenedObject, VersionStamp, WriteCondition, WriteContent, WriteFinish } from './store';
 import { syncDirectory } from './sync';
 import { HIDDEN_TEMP_PREFIX, tempName } from './tmp';
@@ -43,6 +45,19 @@ export interface StoreOptions {
 
 /** Looks again for an object whose file moved between being found and being read, this often at most. */
 const MOVED_RETRIES = 10;
+/** Where a write's new version goes, and how it is judged. */
+interface KeyPlace {
+  bucketDir: string;
+  key: ObjectKey;
+  /** The key's directories below the bucket (its last segment is `name`). */
+  segments: string[];
+  name: string;
+  owner: string;
+  condition: WriteCondition;
+  /** The directory the version goes in: made again if a concurrent delete removed it. */
+  parent: string;
+}
+
 const fileOnly = <T>(found: T | 'dir' | undefined): T | undefined => (found === 'dir' ? undefined : found);
 
 export class PosixStore implements ObjectStore {
@@ -145,6 +160,11 @@ export class PosixStore implements ObjectStore {
     const path = this.pathOf(this.buckets.directoryOf(bucket), key);
     const bucketChecked = this.buckets.require(bucket);
     bucketChecked.catch(() => undefined); // awaited on every path below
+    const small = await openSmall(this.layout, this.metadata, this.options.defaultOwner, key, path);
+    if (small) {
+      await bucketChecked;
+      return small;
+    }
     for (let attempt = 0; ; attempt++) {
       const found = await this.moves.locate(path, openProbe).catch(async (e: unknown) => {
         await bucketChecked;
@@ -196,7 +216,7 @@ export class PosixStore implements ObjectStore {
   async write(
     bucket: BucketName,
     key: ObjectKey,
-    { source }: WriteContent,
+    content: WriteContent,
     owner: string,
     finish: WriteFinish,
     condition: WriteCondition = {},
@@ -205,11 +225,37 @@ export class PosixStore implements ObjectStore {
     const segments = keySegments(key);
     // A folder object's bytes are a file in its own directory.
     const name = isFolderKey(key) ? FOLDER_BYTES : segments.pop()!;
-    let parent = await this.parents.ensure(bucketDir, key, segments, owner);
-    const temp =
-      bucketDevice === this.layout.tmpDevice ? join(this.layout.tmp, tempName()) : join(parent, HIDDEN_TEMP_PREFIX + tempName());
-    let recorded: BigIntStats | undefined;
+    const tempIn = (dir: string): string =>
+      bucketDevice === this.layout.tmpDevice ? join(this.layout.tmp, tempName()) : join(dir, HIDDEN_TEMP_PREFIX + tempName());
+    const at: KeyPlace = { bucketDir, key, segments, name, owner, condition, parent: join(bucketDir, ...segments) };
+    let source = content.source;
+    if (isSmallWrite(key, content, condition, this.options.fsync)) {
+      // Its parents are looked for, not made: if one is missing, the rename fails and place() makes them.
+      const temp = tempIn(at.parent);
+      const where = { temp, target: join(at.parent, name), parent: segments.length > 0 ? at.parent : undefined };
+      const { attributes, result } = await writeSmall(this.layout, source as Readable, finish, where);
+      if (result.kind === 'placed') {
+        if (result.previous) await this.metadata.retire(result.previous);
+        return describeRecorded(key, result.stats, attributes);
+      }
+      if (result.kind === 'written') {
+        // Something stood in the way (a missing or outside parent, a directory at the key): make
+        // and check the parents as the full path does, then place it with the full path's care.
+        at.parent = await this.parents.ensure(bucketDir, key, segments, owner).catch(async (e: unknown) => {
+          await unlink(temp).catch(() => undefined);
+          await this.metadata.remove(result.stats).catch(() => undefined);
+          throw e;
+        });
+        return this.place(at, temp, result.stats, attributes);
+      }
+      source = Readable.from([result.bytes]);
+      finish = () => attributes;
+    }
+    at.parent = await this.parents.ensure(bucketDir, key, segments, owner);
+    const temp = tempIn(at.parent);
     let out: WriteStream | undefined;
+    let stats: BigIntStats;
+    let attributes: ObjectAttributes;
     try {
       // `flush` fsyncs before close. (A FileHandle's own stream cannot be used here: closing
       // the handle after a stream with autoClose off never settles on Node 20.)
@@ -219,37 +265,48 @@ export class PosixStore implements ObjectStore {
         out = createWriteStream(temp, { flags: 'wx', mode: 0o644, highWaterMark: FILE_IO_BYTES, flush: this.options.fsync });
         await pump(source, out);
       }
-      const attributes = await finish();
-      const stats = await stat(temp, { bigint: true });
+      attributes = await finish();
+      stats = await stat(temp, { bigint: true });
       if (isFolderKey(key) && stats.size === 0n) {
         // Zero bytes: the folder object it always was, a marked directory.
         await unlink(temp);
-        return await this.createFolder(bucket, key, owner, attributes.tags);
+        return await this.createFolder(bucket, key, owner, attributes.tags, attributes.permissions);
       }
       await this.metadata.writeFile(stats, attributes, false);
-      recorded = stats;
-      const target = join(parent, name);
-      const place = (): Promise<BigIntStats | undefined> =>
-        moveIntoPlace(temp, target, key, {
-          condition,
-          describe: (version) => this.describe(key, version),
-          remakeParents: async () => join((parent = await this.parents.ensure(bucketDir, key, segments, owner)), name),
-          nesting: () => this.moves.flags.flag(target),
-        });
-      // A conditional write judges the current version: no move of it may run meanwhile.
-      const previous = condition.check || condition.createOnly ? await this.moves.exclusive(target, place) : await place();
-      if (previous !== undefined) await this.metadata.retire(previous);
-      if (this.options.fsync) await syncDirectory(parent);
-      return describeRecorded(key, stats, attributes);
     } catch (e) {
       // The stream opens its file asynchronously: when the body fails first, the open may still
       // be in flight and would create the temp file after an unlink. Wait until it is closed.
       if (out && !out.closed) await once(out, 'close').catch(() => undefined);
       await unlink(temp).catch(() => undefined);
-      if (recorded !== undefined) await this.metadata.remove(recorded).catch(() => undefined);
       // Directories made for this key alone must not outlive a failed write (an aborted upload
       // would otherwise leave an empty prefix behind, visible in listings).
-      await this.parents.prune(bucketDir, parent).catch(() => undefined);
+      await this.parents.prune(bucketDir, at.parent).catch(() => undefined);
+      throw e;
+    }
+    return this.place(at, temp, stats, attributes);
+  }
+
+  /** Puts a written and recorded temp file in place as the key's new version; on failure, removes both. */
+  private async place(at: KeyPlace, temp: string, stats: BigIntStats, attributes: ObjectAttributes): Promise<ObjectInfo> {
+    const { bucketDir, key, segments, name, owner, condition } = at;
+    try {
+      const target = join(at.parent, name);
+      const place = (): Promise<BigIntStats | undefined> =>
+        moveIntoPlace(temp, target, key, {
+          condition,
+          describe: (version) => this.describe(key, version),
+          remakeParents: async () => join((at.parent = await this.parents.ensure(bucketDir, key, segments, owner)), name),
+          nesting: () => this.moves.flags.flag(target),
+        });
+      // A conditional write judges the current version: no move of it may run meanwhile.
+      const previous = condition.check || condition.createOnly ? await this.moves.exclusive(target, place) : await place();
+      if (previous !== undefined) await this.metadata.retire(previous);
+      if (this.options.fsync) await syncDirectory(at.parent);
+      return describeRecorded(key, stats, attributes);
+    } catch (e) {
+      await unlink(temp).catch(() => undefined);
+      await this.metadata.remove(stats).catch(() => undefined);
+      await this.parents.prune(bucketDir, at.parent).catch(() => undefined);
       throw e;
     }
   }

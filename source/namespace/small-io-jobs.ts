@@ -1,0 +1,53 @@
+// The messages between the event loop (small-io.ts) and a small-io thread (small-io-worker.ts).
+
+/** A file's stat(2) fields in this order, as bigints: what survives a message (a BigIntStats does not). */
+export const STAT_FIELDS = [
+  'dev', 'ino', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'size', 'blksize', 'blocks', 'atimeNs', 'mtimeNs', 'ctimeNs', 'birthtimeNs',
+] as const;
+export type StatValues = bigint[];
+
+export interface Tree {
+  root: string;
+  internal: string;
+  meta: string;
+}
+
+/** Find the object at `path` (or nested inside it, named `nested`), read its record and, if small, its bytes. */
+export interface ReadJob {
+  kind: 'read';
+  id: number;
+  tree: Tree;
+  path: string;
+  nested: string;
+  maxBytes: number;
+}
+
+/** Write `data` to `temp` and its record, then rename it to `target` unless a step needs the event loop's care. */
+export interface WriteJob {
+  kind: 'write';
+  id: number;
+  tree: Tree;
+  temp: string;
+  target: string;
+  /** The directory the target is in, checked to be inside the tree (not for a key at the bucket's top). */
+  parent?: string | undefined;
+  data: Uint8Array;
+  attributesJson: string;
+}
+
+export type SmallJob = ReadJob | WriteJob;
+
+export type ReadReply =
+  /** Nothing is at the path or inside it, it is outside the tree, or it is larger than asked: the full path decides. */
+  | { id: number; kind: 'elsewhere' }
+  | { id: number; kind: 'found'; path: string; stats: StatValues; record?: string; unlinked: boolean; data: Uint8Array };
+
+export type WriteReply =
+  /** Renamed into place; `previous` is the file version it replaced. */
+  | { id: number; kind: 'placed'; stats: StatValues; previous?: StatValues }
+  /** The temp file and its record are written; placing it is the event loop's (a directory, a missing parent, a failed rename). */
+  | { id: number; kind: 'written'; stats: StatValues }
+  /** Nothing was left behind; the full path decides (and reports the error). */
+  | { id: number; kind: 'failed'; code: string };
+
+export type SmallReply = ReadReply | WriteReply | { id: number; kind: 'error'; message: string };

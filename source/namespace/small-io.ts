@@ -1,0 +1,139 @@
+// Small objects' file steps in one round trip (small-io-worker.ts does them): a 4 KiB GET or PUT
+// is otherwise six to ten trips through libuv's thread pool, each waking the event loop, and that
+// (not the bytes) is what a small request costs. Threads start on first use and never keep the
+// process alive; a thread that dies fails its jobs, and the callers take the full path instead.
+import type { BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { STAT_FIELDS, type ReadReply, type SmallJob, type SmallReply, type StatValues, type Tree, type WriteReply } from './small-io-jobs';
+
+/** Objects up to this size are read and written whole by a small-io thread. */
+export const SMALL_OBJECT_BYTES = 128 * 1024;
+
+type Pending = { resolve: (reply: SmallReply) => void; reject: (error: Error) => void };
+
+/** Distributes the job shapes over the union without their id, which the pool assigns. */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+class SmallIoThread {
+  readonly pending = new Map<number, Pending>();
+  private readonly worker: Worker;
+  dead = false;
+
+  constructor(private readonly onDeath: (thread: SmallIoThread) => void) {
+    // Its heap holds one job's messages at a time: a small one keeps the thread to a few MB.
+    this.worker = new Worker(join(__dirname, 'small-io-worker.js'), {
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
+    });
+    this.worker.unref();
+    this.worker.on('message', (reply: SmallReply) => {
+      const job = this.pending.get(reply.id);
+      if (!job) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) this.worker.unref();
+      job.resolve(reply);
+    });
+    this.worker.on('error', (error) => this.die(error));
+    this.worker.on('exit', (code) => this.die(new Error(`The small-io worker exited with code ${code}.`)));
+  }
+
+  run(job: SmallJob, transfer: ArrayBuffer[]): Promise<SmallReply> {
+    return new Promise((resolve, reject) => {
+      if (this.dead) {
+        reject(new Error('The small-io worker is gone.'));
+        return;
+      }
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(job.id, { resolve, reject });
+      this.worker.postMessage(job, transfer);
+    });
+  }
+
+  private die(error: Error): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.onDeath(this);
+    for (const job of this.pending.values()) job.reject(error);
+    this.pending.clear();
+  }
+}
+
+export class SmallIo {
+  private readonly threads: SmallIoThread[] = [];
+  private nextId = 1;
+
+  constructor(private readonly size: number) {}
+
+  /** The object at `path` (or nested inside it as `nested`) with its record and bytes, if it is at most `maxBytes`. */
+  async read(tree: Tree, path: string, nested: string, maxBytes: number): Promise<ReadReply> {
+    const reply = await this.run({ kind: 'read', tree, path, nested, maxBytes }, []);
+    return reply.kind === 'found' || reply.kind === 'elsewhere' ? reply : { id: reply.id, kind: 'elsewhere' };
+  }
+
+  /** Writes a new version (see WriteJob); `data` is handed over and must not be used again. */
+  async write(
+    tree: Tree,
+    temp: string,
+    target: string,
+    parent: string | undefined,
+    data: Uint8Array,
+    attributesJson: string,
+  ): Promise<WriteReply> {
+    const reply = await this.run({ kind: 'write', tree, temp, target, parent, data, attributesJson }, [
+      data.buffer as ArrayBuffer,
+    ]);
+    return reply.kind === 'placed' || reply.kind === 'written' || reply.kind === 'failed'
+      ? reply
+      : { id: reply.id, kind: 'failed', code: 'EIO' };
+  }
+
+  private run(job: WithoutId<SmallJob>, transfer: ArrayBuffer[]): Promise<SmallReply> {
+    // The least busy thread; a new one while every thread has work and the pool has room.
+    let thread = this.threads.reduce<SmallIoThread | undefined>(
+      (best, t) => (best && best.pending.size <= t.pending.size ? best : t),
+      undefined,
+    );
+    if (!thread || (thread.pending.size > 0 && this.threads.length < this.size)) {
+      thread = new SmallIoThread((dead) => this.threads.splice(this.threads.indexOf(dead), 1));
+      this.threads.push(thread);
+    }
+    return thread.run({ ...job, id: this.nextId++ } as SmallJob, transfer);
+  }
+}
+
+/**
+ * The process's pool, shared by every store. Two threads: one keeps the loop's jobs moving while
+ * the other waits on a slow disk, and more would only contend for the same cores.
+ */
+export const smallIo = new SmallIo(2);
+
+/** A BigIntStats rebuilt from the values a small-io thread sent. */
+export function statsOf(values: StatValues): BigIntStats {
+  const stats = Object.create(STATS_PROTOTYPE) as Record<string, unknown>;
+  STAT_FIELDS.forEach((field, i) => (stats[field] = values[i]));
+  for (const time of ['atime', 'mtime', 'ctime', 'birthtime'] as const) {
+    const ns = values[STAT_FIELDS.indexOf(`${time}Ns`)]!;
+    stats[`${time}Ms`] = ns / 1_000_000n;
+    stats[time] = new Date(Number(ns / 1_000_000n));
+  }
+  return stats as unknown as BigIntStats;
+}
+
+/** isFile(), isDirectory() and the rest, which read the file type from `mode`, as Node's own BigIntStats do. */
+const FILE_TYPES = {
+  isFile: 0o100000n,
+  isDirectory: 0o040000n,
+  isSymbolicLink: 0o120000n,
+  isFIFO: 0o010000n,
+  isSocket: 0o140000n,
+  isBlockDevice: 0o060000n,
+  isCharacterDevice: 0o020000n,
+};
+const STATS_PROTOTYPE = Object.fromEntries(
+  Object.entries(FILE_TYPES).map(([name, type]) => [
+    name,
+    function (this: { mode: bigint }): boolean {
+      return (this.mode & 0o170000n) === type;
+    },
+  ]),
+);

@@ -1,0 +1,77 @@
+// A small object's GET and PUT in one round trip to a small-io thread (small-io.ts), for the
+// common case: a file at its key's path (or nested in its directory), a new version renamed over
+// the old. Whatever is not that common case is left to the full path in objects.ts, which also
+// reports every error: a small read answers undefined, a small write says how far it got.
+import type { BigIntStats } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { S3Error } from '../errors';
+import { collectBounded } from '../streams/collect';
+import { BufferBody } from './file-body';
+import type { Layout } from './layout';
+import type { MetadataStore, ObjectAttributes } from './metadata';
+import { NESTED_OBJECT, isFolderKey, type ObjectKey } from './names';
+import { describeForeign, describeRecorded } from './object-info';
+import { SMALL_OBJECT_BYTES, smallIo, statsOf } from './small-io';
+import type { Tree } from './small-io-jobs';
+import type { OpenedObject, WriteCondition, WriteContent } from './store';
+
+const treeOf = (layout: Layout): Tree => ({ root: layout.root, internal: layout.internal, meta: layout.meta });
+
+/** The object at `path` with its bytes in memory, when it is small and plainly there; else undefined. */
+export async function openSmall(
+  layout: Layout,
+  metadata: MetadataStore,
+  defaultOwner: string,
+  key: ObjectKey,
+  path: string,
+): Promise<OpenedObject | undefined> {
+  const reply = await smallIo.read(treeOf(layout), path, NESTED_OBJECT, SMALL_OBJECT_BYTES).catch(() => undefined);
+  if (reply?.kind !== 'found') return undefined;
+  const stats = statsOf(reply.stats);
+  const recorded = metadata.parseFileRecord(reply.record, stats);
+  // No record, and no longer linked: a writer replaced it as it was read; the full path reads the new one.
+  if (!recorded && reply.unlinked) return undefined;
+  const info = recorded ? describeRecorded(key, stats, recorded) : describeForeign(key, stats, defaultOwner);
+  return { info, body: new BufferBody(Buffer.from(reply.data.buffer, reply.data.byteOffset, reply.data.byteLength)) };
+}
+
+/** A write the small path takes: a known small size, streamed, unconditional, not a folder object, no --fsync. */
+export function isSmallWrite(key: ObjectKey, content: WriteContent, condition: WriteCondition, fsync: boolean): boolean {
+  const { source, size } = content;
+  return (
+    typeof source !== 'function' &&
+    size !== undefined &&
+    size <= SMALL_OBJECT_BYTES &&
+    !fsync &&
+    !condition.check &&
+    !condition.createOnly &&
+    !isFolderKey(key)
+  );
+}
+
+export type SmallWrite =
+  | { kind: 'placed'; stats: BigIntStats; previous?: BigIntStats | undefined }
+  | { kind: 'written'; stats: BigIntStats }
+  /** Nothing was written: the full path writes `bytes`. */
+  | { kind: 'failed'; bytes: Buffer };
+
+/** Reads the (small) body whole and writes it, with its record, at `temp`, then renames it to `target` if nothing stands in the way. */
+export async function writeSmall(
+  layout: Layout,
+  source: Readable,
+  attributesOf: () => ObjectAttributes | Promise<ObjectAttributes>,
+  where: { temp: string; target: string; parent?: string | undefined },
+): Promise<{ attributes: ObjectAttributes; result: SmallWrite }> {
+  // Bounded by the declared size, which the body's digest stream holds the client to.
+  const bytes = await collectBounded(source, SMALL_OBJECT_BYTES, () => new S3Error('IncompleteBody'));
+  const attributes = await attributesOf();
+  // A copy of its own to hand over: a small Buffer is a slice of a shared pool.
+  const reply = await smallIo
+    .write(treeOf(layout), where.temp, where.target, where.parent, new Uint8Array(bytes), JSON.stringify(attributes))
+    .catch(() => undefined);
+  if (reply?.kind === 'placed') {
+    return { attributes, result: { kind: 'placed', stats: statsOf(reply.stats), previous: reply.previous && statsOf(reply.previous) } };
+  }
+  if (reply?.kind === 'written') return { attributes, result: { kind: 'written', stats: statsOf(reply.stats) } };
+  return { attributes, result: { kind: 'failed', bytes } };
+}
