@@ -168,6 +168,8 @@ t.test('clients that give up mid-transfer leave no open files behind', async (t)
   // Big bodies are hashed by worker threads, started on first use (each holds a few descriptors):
   // start them all before counting, with as many concurrent uploads as there are cores.
   await Promise.all(Array.from({ length: availableParallelism() }, (_, i) => putObject(server, 'leaks', `warm-${i}`, Buffer.alloc(4 * 1024 * 1024, i))));
+  // So are the small-object threads (two): concurrent GETs start both.
+  await Promise.all(Array.from({ length: 8 }, () => s3(server, 'GET', '/leaks/warm-0', { headers: { Range: 'bytes=0-0' } })));
   const openFiles = (): number => readdirSync(`/proc/${server.process.pid}/fd`).length;
   const before = openFiles();
 

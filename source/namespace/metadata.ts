@@ -10,6 +10,7 @@ import { readAt } from '../streams/read-at';
 import type { Layout } from './layout';
 import { fileRecordText, recordPathOf } from './record-files';
 import { RetireList } from './retire';
+import { smallIo } from './small-io';
 import { uniqueSuffix } from './tmp';
 
 export interface ContentHeaders {
@@ -112,7 +113,7 @@ export class MetadataStore {
   private readonly retirements: RetireList;
 
   constructor(private readonly layout: Layout) {
-    this.retirements = new RetireList(layout.retire, layout.meta, (path) => this.removePath(path));
+    this.retirements = new RetireList(layout.retire, layout.meta, (paths) => this.removePaths(paths));
   }
 
   /**
@@ -195,6 +196,12 @@ export class MetadataStore {
   /** Removes the record of exactly this version (a newer file with the same inode keeps its own). */
   async remove(stats: BigIntStats): Promise<void> {
     await this.removePath(this.pathOf(stats));
+  }
+
+  /** Removes many records in one trip to a small-io thread (one by one if that fails). */
+  private async removePaths(paths: string[]): Promise<void> {
+    for (const path of paths) this.cache.delete(path);
+    await smallIo.unlink(paths).catch(() => Promise.all(paths.map((path) => this.removePath(path))));
   }
 
   private async removePath(path: string): Promise<void> {

@@ -17,7 +17,7 @@ import type { Layout } from './layout';
 import { PosixKeyCursor } from './listing';
 import type { MetadataStore, ObjectAttributes, Permissions } from './metadata';
 import { KeyMoves, findAt } from './moves';
-import { FOLDER_BYTES, NESTED_OBJECT, isFolderKey, keySegments, type BucketName, type ObjectKey } from './names';
+import { FOLDER_BYTES, NESTED_OBJECT, isFolderKey, isSubDirectoryBucket, keySegments, type BucketName, type ObjectKey } from './names';
 import { attributesOf, describeFolder, describeForeign, describeRecorded, type ObjectInfo } from './object-info';
 import { Parents, isServableFile, isServablePath, requireServable } from './parents';
 import { moveIntoPlace } from './place';
@@ -157,14 +157,14 @@ export class PosixStore implements ObjectStore {
     }
     // The bucket is checked while the object is opened, not before: reads are the most frequent
     // request, and the two lookups overlap. Its answer is awaited before any other.
-    const path = this.pathOf(this.buckets.directoryOf(bucket), key);
+    const bucketDir = this.buckets.directoryOf(bucket);
+    const path = this.pathOf(bucketDir, key);
+    if (!isSubDirectoryBucket(bucket)) {
+      const small = await openSmall(this.layout, this.metadata, this.options.defaultOwner, key, { bucketDir, path });
+      if (small) return small;
+    }
     const bucketChecked = this.buckets.require(bucket);
     bucketChecked.catch(() => undefined); // awaited on every path below
-    const small = await openSmall(this.layout, this.metadata, this.options.defaultOwner, key, path);
-    if (small) {
-      await bucketChecked;
-      return small;
-    }
     for (let attempt = 0; ; attempt++) {
       const found = await this.moves.locate(path, openProbe).catch(async (e: unknown) => {
         await bucketChecked;
@@ -221,18 +221,16 @@ export class PosixStore implements ObjectStore {
     finish: WriteFinish,
     condition: WriteCondition = {},
   ): Promise<ObjectInfo> {
-    const { dir: bucketDir, device: bucketDevice } = await this.buckets.requireWithDevice(bucket);
     const segments = keySegments(key);
     // A folder object's bytes are a file in its own directory.
     const name = isFolderKey(key) ? FOLDER_BYTES : segments.pop()!;
-    const tempIn = (dir: string): string =>
-      bucketDevice === this.layout.tmpDevice ? join(this.layout.tmp, tempName()) : join(dir, HIDDEN_TEMP_PREFIX + tempName());
-    const at: KeyPlace = { bucketDir, key, segments, name, owner, condition, parent: join(bucketDir, ...segments) };
     let source = content.source;
-    if (isSmallWrite(key, content, condition, this.options.fsync)) {
-      // Its parents are looked for, not made: if one is missing, the rename fails and place() makes them.
-      const temp = tempIn(at.parent);
-      const where = { temp, target: join(at.parent, name), parent: segments.length > 0 ? at.parent : undefined };
+    if (isSmallWrite(key, content, condition, this.options.fsync) && !isSubDirectoryBucket(bucket)) {
+      // The bucket is checked, and its parents looked for (not made), in the same trip: if one is
+      // missing, the rename fails and the parents are made as the full path makes them.
+      const bucketDir = this.buckets.directoryOf(bucket);
+      const at: KeyPlace = { bucketDir, key, segments, name, owner, condition, parent: join(bucketDir, ...segments) };
+      const where = { bucketDir, target: join(at.parent, name), parent: segments.length > 0 ? at.parent : undefined };
       const { attributes, result } = await writeSmall(this.layout, source as Readable, finish, where);
       if (result.kind === 'placed') {
         if (result.previous) await this.metadata.retire(result.previous);
@@ -242,15 +240,19 @@ export class PosixStore implements ObjectStore {
         // Something stood in the way (a missing or outside parent, a directory at the key): make
         // and check the parents as the full path does, then place it with the full path's care.
         at.parent = await this.parents.ensure(bucketDir, key, segments, owner).catch(async (e: unknown) => {
-          await unlink(temp).catch(() => undefined);
+          await unlink(result.temp).catch(() => undefined);
           await this.metadata.remove(result.stats).catch(() => undefined);
           throw e;
         });
-        return this.place(at, temp, result.stats, attributes);
+        return this.place(at, result.temp, result.stats, attributes);
       }
       source = Readable.from([result.bytes]);
       finish = () => attributes;
     }
+    const { dir: bucketDir, device: bucketDevice } = await this.buckets.requireWithDevice(bucket);
+    const tempIn = (dir: string): string =>
+      bucketDevice === this.layout.tmpDevice ? join(this.layout.tmp, tempName()) : join(dir, HIDDEN_TEMP_PREFIX + tempName());
+    const at: KeyPlace = { bucketDir, key, segments, name, owner, condition, parent: join(bucketDir, ...segments) };
     at.parent = await this.parents.ensure(bucketDir, key, segments, owner);
     const temp = tempIn(at.parent);
     let out: WriteStream | undefined;

@@ -25,6 +25,8 @@ class RetireFile {
   private pending = 0;
   private closed = false;
   private readonly handle: Promise<FileHandle | undefined>;
+  private queued = '';
+  private flushing: Promise<void> | undefined;
 
   constructor(readonly path: string) {
     this.handle = open(path, 'a').catch(() => undefined);
@@ -32,9 +34,22 @@ class RetireFile {
 
   async append(line: string): Promise<void> {
     this.pending++;
+    // Lines that arrive while a write is out go together in the next one: under load, one write
+    // for many retirements instead of one each.
+    this.queued += line;
+    this.flushing ??= this.flush();
+    await this.flushing;
+  }
+
+  private async flush(): Promise<void> {
     const handle = await this.handle;
-    // Without a list the retirement still happens, just not across a crash.
-    await handle?.write(line).catch(() => undefined);
+    while (this.queued !== '') {
+      const lines = this.queued;
+      this.queued = '';
+      // Without a list the retirement still happens, just not across a crash.
+      await handle?.write(lines).catch(() => undefined);
+    }
+    this.flushing = undefined;
   }
 
   done(): void {
@@ -65,11 +80,15 @@ class RetireFile {
 
 export class RetireList {
   private current: RetireFile | undefined;
+  /** Removals not yet due, oldest first (each is due RETIRE_DELAY_MS after it was added). */
+  private readonly waiting: { due: number; path: string; file: RetireFile }[] = [];
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly dir: string,
     private readonly metaDir: string,
-    private readonly remove: (recordPath: string) => Promise<void>,
+    /** Removes records, many at once (one trip for all of them). */
+    private readonly remove: (recordPaths: string[]) => Promise<void>,
   ) {}
 
   /** Removes the record at `recordPath` (under the meta folder) in RETIRE_DELAY_MS, even if this process dies first. */
@@ -81,11 +100,24 @@ export class RetireList {
     const file = this.current;
     const due = Date.now() + RETIRE_DELAY_MS;
     await file.append(`${due} ${recordPath.slice(this.metaDir.length + 1).split(sep).join('/')}\n`);
-    setTimeout(() => {
-      this.remove(recordPath)
-        .then(() => retired.inc(), () => undefined)
-        .finally(() => file.done());
-    }, due - Date.now()).unref();
+    this.waiting.push({ due, path: recordPath, file });
+    this.timer ??= setTimeout(() => this.removeDue(), RETIRE_DELAY_MS).unref();
+  }
+
+  /** Removes what is due, together (a batch every few milliseconds under load, not one trip each). */
+  private removeDue(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    let count = 0;
+    while (count < this.waiting.length && this.waiting[count]!.due <= now + 10) count++;
+    const due = this.waiting.splice(0, count);
+    if (due.length > 0) {
+      this.remove(due.map((entry) => entry.path))
+        .then(() => retired.inc(due.length), () => undefined)
+        .finally(() => due.forEach((entry) => entry.file.done()));
+    }
+    const next = this.waiting[0];
+    if (next) this.timer = setTimeout(() => this.removeDue(), Math.max(20, next.due - now)).unref();
   }
 }
 

@@ -10,6 +10,11 @@ export interface Tree {
   root: string;
   internal: string;
   meta: string;
+  /** The temp folder and its device: a bucket on another device gets its temp file beside the target. */
+  tmp: string;
+  tmpDevice: number;
+  /** What a temp file beside its target is named with, so that listings never show it. */
+  hiddenPrefix: string;
 }
 
 /** Find the object at `path` (or nested inside it, named `nested`), read its record and, if small, its bytes. */
@@ -17,6 +22,8 @@ export interface ReadJob {
   kind: 'read';
   id: number;
   tree: Tree;
+  /** The bucket's directory, right under ROOT: it must be one (no link), or the full path decides. */
+  bucketDir: string;
   path: string;
   nested: string;
   maxBytes: number;
@@ -27,7 +34,10 @@ export interface WriteJob {
   kind: 'write';
   id: number;
   tree: Tree;
-  temp: string;
+  /** As ReadJob's. */
+  bucketDir: string;
+  /** The temp file's name, in the temp folder or beside the target (hidden). */
+  tempName: string;
   target: string;
   /** The directory the target is in, checked to be inside the tree (not for a key at the bucket's top). */
   parent?: string | undefined;
@@ -35,7 +45,14 @@ export interface WriteJob {
   attributesJson: string;
 }
 
-export type SmallJob = ReadJob | WriteJob;
+/** Remove these files (metadata records of replaced versions), each if it is there. */
+export interface UnlinkJob {
+  kind: 'unlink';
+  id: number;
+  paths: string[];
+}
+
+export type SmallJob = ReadJob | WriteJob | UnlinkJob;
 
 export type ReadReply =
   /** Nothing is at the path or inside it, it is outside the tree, or it is larger than asked: the full path decides. */
@@ -46,8 +63,10 @@ export type WriteReply =
   /** Renamed into place; `previous` is the file version it replaced. */
   | { id: number; kind: 'placed'; stats: StatValues; previous?: StatValues }
   /** The temp file and its record are written; placing it is the event loop's (a directory, a missing parent, a failed rename). */
-  | { id: number; kind: 'written'; stats: StatValues }
+  | { id: number; kind: 'written'; temp: string; stats: StatValues }
   /** Nothing was left behind; the full path decides (and reports the error). */
   | { id: number; kind: 'failed'; code: string };
 
-export type SmallReply = ReadReply | WriteReply | { id: number; kind: 'error'; message: string };
+export type UnlinkReply = { id: number; kind: 'unlinked' };
+
+export type SmallReply = ReadReply | WriteReply | UnlinkReply | { id: number; kind: 'error'; message: string };

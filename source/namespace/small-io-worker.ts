@@ -16,7 +16,7 @@ import {
   writeSync,
   type BigIntStats,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { isServableIn } from './layout';
 import { fileRecordText, recordPathOf } from './record-files';
@@ -27,6 +27,8 @@ import {
   type SmallJob,
   type SmallReply,
   type StatValues,
+  type UnlinkJob,
+  type UnlinkReply,
   type WriteJob,
   type WriteReply,
 } from './small-io-jobs';
@@ -77,8 +79,19 @@ function readRecord(path: string): string | undefined {
   }
 }
 
+/** The bucket's directory itself (not a link to one), or undefined: the full path then decides. */
+function bucketDirectory(path: string): BigIntStats | undefined {
+  try {
+    const stats = lstatSync(path, { bigint: true });
+    return stats.isDirectory() ? stats : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function read(job: ReadJob): ReadReply {
   const elsewhere: ReadReply = { id: job.id, kind: 'elsewhere' };
+  if (!bucketDirectory(job.bucketDir)) return elsewhere;
   let path = job.path;
   let opened = openFile(path);
   if (opened === 'dir') {
@@ -103,9 +116,15 @@ function read(job: ReadJob): ReadReply {
 }
 
 function write(job: WriteJob): WriteReply {
+  const bucket = bucketDirectory(job.bucketDir);
+  if (!bucket) return { id: job.id, kind: 'failed', code: 'ENOENT' };
+  const temp =
+    bucket.dev === BigInt(job.tree.tmpDevice)
+      ? join(job.tree.tmp, job.tempName)
+      : join(dirname(job.target), job.tree.hiddenPrefix + job.tempName);
   let stats: BigIntStats;
   try {
-    const fd = openSync(job.temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
     try {
       for (let written = 0; written < job.data.length;) written += writeSync(fd, job.data, written);
       stats = fstatSync(fd, { bigint: true });
@@ -114,7 +133,7 @@ function write(job: WriteJob): WriteReply {
     }
   } catch (e) {
     try {
-      unlinkSync(job.temp);
+      unlinkSync(temp);
     } catch {
       // never made
     }
@@ -124,7 +143,7 @@ function write(job: WriteJob): WriteReply {
   try {
     writeFileSync(recordPath, fileRecordText(stats.ino, stats.size, stats.mtimeNs, job.attributesJson));
   } catch (e) {
-    for (const path of [job.temp, recordPath]) {
+    for (const path of [temp, recordPath]) {
       try {
         unlinkSync(path);
       } catch {
@@ -133,7 +152,7 @@ function write(job: WriteJob): WriteReply {
     }
     return { id: job.id, kind: 'failed', code: codeOf(e) };
   }
-  const written: WriteReply = { id: job.id, kind: 'written', stats: valuesOf(stats) };
+  const written: WriteReply = { id: job.id, kind: 'written', temp, stats: valuesOf(stats) };
   try {
     if (job.parent !== undefined && !isServableIn(job.tree.root, job.tree.internal, realpathSync.native(job.parent))) return written;
     let previous: BigIntStats | undefined;
@@ -144,17 +163,28 @@ function write(job: WriteJob): WriteReply {
     }
     // The key is also a prefix: its object goes inside the directory, which the event loop arranges.
     if (previous?.isDirectory()) return written;
-    renameSync(job.temp, job.target);
-    return { ...written, kind: 'placed', ...(previous?.isFile() ? { previous: valuesOf(previous) } : {}) };
+    renameSync(temp, job.target);
+    return { id: job.id, kind: 'placed', stats: written.stats, ...(previous?.isFile() ? { previous: valuesOf(previous) } : {}) };
   } catch {
     return written;
   }
 }
 
+function unlinkAll(job: UnlinkJob): UnlinkReply {
+  for (const path of job.paths) {
+    try {
+      unlinkSync(path);
+    } catch (e) {
+      if (codeOf(e) !== 'ENOENT') throw e;
+    }
+  }
+  return { id: job.id, kind: 'unlinked' };
+}
+
 parentPort!.on('message', (job: SmallJob) => {
   let reply: SmallReply;
   try {
-    reply = job.kind === 'read' ? read(job) : write(job);
+    reply = job.kind === 'read' ? read(job) : job.kind === 'write' ? write(job) : unlinkAll(job);
   } catch (e) {
     reply = { id: job.id, kind: 'error', message: e instanceof Error ? e.message : String(e) };
   }

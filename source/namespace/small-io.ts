@@ -65,26 +65,30 @@ export class SmallIo {
   constructor(private readonly size: number) {}
 
   /** The object at `path` (or nested inside it as `nested`) with its record and bytes, if it is at most `maxBytes`. */
-  async read(tree: Tree, path: string, nested: string, maxBytes: number): Promise<ReadReply> {
-    const reply = await this.run({ kind: 'read', tree, path, nested, maxBytes }, []);
+  async read(tree: Tree, bucketDir: string, path: string, nested: string, maxBytes: number): Promise<ReadReply> {
+    const reply = await this.run({ kind: 'read', tree, bucketDir, path, nested, maxBytes }, []);
     return reply.kind === 'found' || reply.kind === 'elsewhere' ? reply : { id: reply.id, kind: 'elsewhere' };
   }
 
   /** Writes a new version (see WriteJob); `data` is handed over and must not be used again. */
   async write(
     tree: Tree,
-    temp: string,
-    target: string,
-    parent: string | undefined,
+    where: { bucketDir: string; tempName: string; target: string; parent?: string | undefined },
     data: Uint8Array,
     attributesJson: string,
   ): Promise<WriteReply> {
-    const reply = await this.run({ kind: 'write', tree, temp, target, parent, data, attributesJson }, [
+    const reply = await this.run({ kind: 'write', tree, ...where, data, attributesJson }, [
       data.buffer as ArrayBuffer,
     ]);
     return reply.kind === 'placed' || reply.kind === 'written' || reply.kind === 'failed'
       ? reply
       : { id: reply.id, kind: 'failed', code: 'EIO' };
+  }
+
+  /** Removes the files at `paths` (absent ones too); rejects if any other error stopped it. */
+  async unlink(paths: string[]): Promise<void> {
+    const reply = await this.run({ kind: 'unlink', paths }, []);
+    if (reply.kind !== 'unlinked') throw new Error(reply.kind === 'error' ? reply.message : 'The small-io worker did not unlink.');
   }
 
   private run(job: WithoutId<SmallJob>, transfer: ArrayBuffer[]): Promise<SmallReply> {

@@ -14,18 +14,31 @@ import { describeForeign, describeRecorded } from './object-info';
 import { SMALL_OBJECT_BYTES, smallIo, statsOf } from './small-io';
 import type { Tree } from './small-io-jobs';
 import type { OpenedObject, WriteCondition, WriteContent } from './store';
+import { HIDDEN_TEMP_PREFIX, tempName } from './tmp';
 
-const treeOf = (layout: Layout): Tree => ({ root: layout.root, internal: layout.internal, meta: layout.meta });
+const trees = new WeakMap<Layout, Tree>();
+function treeOf(layout: Layout): Tree {
+  let tree = trees.get(layout);
+  if (!tree) {
+    const { root, internal, meta, tmp, tmpDevice } = layout;
+    tree = { root, internal, meta, tmp, tmpDevice, hiddenPrefix: HIDDEN_TEMP_PREFIX };
+    trees.set(layout, tree);
+  }
+  return tree;
+}
 
-/** The object at `path` with its bytes in memory, when it is small and plainly there; else undefined. */
+/**
+ * The object at `path` in the bucket at `bucketDir` with its bytes in memory, when it is small and
+ * plainly there; else undefined. The bucket is checked in the same trip.
+ */
 export async function openSmall(
   layout: Layout,
   metadata: MetadataStore,
   defaultOwner: string,
   key: ObjectKey,
-  path: string,
+  at: { bucketDir: string; path: string },
 ): Promise<OpenedObject | undefined> {
-  const reply = await smallIo.read(treeOf(layout), path, NESTED_OBJECT, SMALL_OBJECT_BYTES).catch(() => undefined);
+  const reply = await smallIo.read(treeOf(layout), at.bucketDir, at.path, NESTED_OBJECT, SMALL_OBJECT_BYTES).catch(() => undefined);
   if (reply?.kind !== 'found') return undefined;
   const stats = statsOf(reply.stats);
   const recorded = metadata.parseFileRecord(reply.record, stats);
@@ -51,27 +64,31 @@ export function isSmallWrite(key: ObjectKey, content: WriteContent, condition: W
 
 export type SmallWrite =
   | { kind: 'placed'; stats: BigIntStats; previous?: BigIntStats | undefined }
-  | { kind: 'written'; stats: BigIntStats }
+  | { kind: 'written'; temp: string; stats: BigIntStats }
   /** Nothing was written: the full path writes `bytes`. */
   | { kind: 'failed'; bytes: Buffer };
 
-/** Reads the (small) body whole and writes it, with its record, at `temp`, then renames it to `target` if nothing stands in the way. */
+/**
+ * Reads the (small) body whole and writes it, with its record, to a temp file, then renames that
+ * to `target` if nothing stands in the way. `parent` (the target's directory, when it is not the
+ * bucket's) is checked to be inside the tree; the bucket's directory to be one.
+ */
 export async function writeSmall(
   layout: Layout,
   source: Readable,
   attributesOf: () => ObjectAttributes | Promise<ObjectAttributes>,
-  where: { temp: string; target: string; parent?: string | undefined },
+  where: { bucketDir: string; target: string; parent?: string | undefined },
 ): Promise<{ attributes: ObjectAttributes; result: SmallWrite }> {
   // Bounded by the declared size, which the body's digest stream holds the client to.
   const bytes = await collectBounded(source, SMALL_OBJECT_BYTES, () => new S3Error('IncompleteBody'));
   const attributes = await attributesOf();
   // A copy of its own to hand over: a small Buffer is a slice of a shared pool.
   const reply = await smallIo
-    .write(treeOf(layout), where.temp, where.target, where.parent, new Uint8Array(bytes), JSON.stringify(attributes))
+    .write(treeOf(layout), { ...where, tempName: tempName() }, new Uint8Array(bytes), JSON.stringify(attributes))
     .catch(() => undefined);
   if (reply?.kind === 'placed') {
     return { attributes, result: { kind: 'placed', stats: statsOf(reply.stats), previous: reply.previous && statsOf(reply.previous) } };
   }
-  if (reply?.kind === 'written') return { attributes, result: { kind: 'written', stats: statsOf(reply.stats) } };
+  if (reply?.kind === 'written') return { attributes, result: { kind: 'written', temp: reply.temp, stats: statsOf(reply.stats) } };
   return { attributes, result: { kind: 'failed', bytes } };
 }
