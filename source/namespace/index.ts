@@ -97,7 +97,8 @@ export class Namespace {
     const layout = await Layout.open(options.root);
     const metadata = new MetadataStore(layout);
     const buckets = new BucketStore(layout, options.defaultOwner);
-    const root = new PosixStore(layout, buckets, metadata, options);
+    // Behind a cache the root is the under store, presumed remote: the full path's parallel calls suit it.
+    const root = new PosixStore(layout, buckets, metadata, { ...options, smallObjects: !options.cache });
     await root.recoverMoves();
     let tiers: TieredStore | undefined;
     if (options.cache) {

@@ -23,7 +23,7 @@ import { Parents, isServableFile, isServablePath, requireServable } from './pare
 import { moveIntoPlace } from './place';
 import { lstatProbe, openProbe, openStatProbe, statProbe, type FoundFile, type OpenFile } from './probes';
 import { removeFileIf, type DeleteCondition } from './remove-if';
-import { isSmallWrite, openSmall, writeSmall } from './small-objects';
+import { SmallObjects, isSmallWrite, openSmall, writeSmall } from './small-objects';
 import type { KeyCursor, ObjectStore, OpenedObject, VersionStamp, WriteCondition, WriteContent, WriteFinish } from './store';
 import { syncDirectory } from './sync';
 import { HIDDEN_TEMP_PREFIX, tempName } from './tmp';
@@ -41,6 +41,12 @@ export interface StoreOptions {
   listDirectories: boolean;
   fsync: boolean;
   defaultOwner: string;
+  /**
+   * Small objects through a small-io thread (small-objects.ts); not for an under store behind a
+   * cache, presumed remote, whose slow synchronous calls would queue every small request behind
+   * them. Never on NFS (its attribute cache asks for the full path's care, too).
+   */
+  smallObjects?: boolean;
 }
 
 /** Looks again for an object whose file moved between being found and being read, this often at most. */
@@ -63,6 +69,8 @@ const fileOnly = <T>(found: T | 'dir' | undefined): T | undefined => (found === 
 export class PosixStore implements ObjectStore {
   private readonly moves: KeyMoves;
   private readonly parents: Parents;
+  /** Paths known to hold objects too big for the small path, and whether it is on at all. */
+  private readonly small: SmallObjects | undefined;
 
   constructor(
     private readonly layout: Layout,
@@ -71,6 +79,7 @@ export class PosixStore implements ObjectStore {
     private readonly options: StoreOptions,
   ) {
     this.moves = new KeyMoves(layout, metadata, options.fsync);
+    this.small = options.smallObjects !== false && !layout.attributesCached ? new SmallObjects() : undefined;
     this.parents = new Parents(layout, metadata, this.moves);
   }
 
@@ -159,7 +168,7 @@ export class PosixStore implements ObjectStore {
     // request, and the two lookups overlap. Its answer is awaited before any other.
     const bucketDir = this.buckets.directoryOf(bucket);
     const path = this.pathOf(bucketDir, key);
-    if (!isSubDirectoryBucket(bucket)) {
+    if (this.small?.mayHold(path) && !isSubDirectoryBucket(bucket)) {
       const small = await openSmall(this.layout, this.metadata, this.options.defaultOwner, key, { bucketDir, path });
       if (small) return small;
     }
@@ -176,7 +185,10 @@ export class PosixStore implements ObjectStore {
       }
       // A link can lead back into ROOT from a bucket that is not one (a directory outside it).
       const opened = await this.opened(key, found, bucketChecked, attempt < MOVED_RETRIES);
-      if (opened) return opened;
+      if (opened) {
+        this.small?.written(path, opened.info.size);
+        return opened;
+      }
     }
   }
 
@@ -225,7 +237,8 @@ export class PosixStore implements ObjectStore {
     // A folder object's bytes are a file in its own directory.
     const name = isFolderKey(key) ? FOLDER_BYTES : segments.pop()!;
     let source = content.source;
-    if (isSmallWrite(key, content, condition, this.options.fsync) && !isSubDirectoryBucket(bucket)) {
+    this.small?.written(join(this.buckets.directoryOf(bucket), ...segments, name), content.size);
+    if (this.small && isSmallWrite(key, content, condition, this.options.fsync) && !isSubDirectoryBucket(bucket)) {
       // The bucket is checked, and its parents looked for (not made), in the same trip: if one is
       // missing, the rename fails and the parents are made as the full path makes them.
       const bucketDir = this.buckets.directoryOf(bucket);

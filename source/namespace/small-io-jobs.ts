@@ -69,4 +69,5 @@ export type WriteReply =
 
 export type UnlinkReply = { id: number; kind: 'unlinked' };
 
-export type SmallReply = ReadReply | WriteReply | UnlinkReply | { id: number; kind: 'error'; message: string };
+/** Every reply also says how long its job took on the thread (milliseconds): how slow the disk is. */
+export type SmallReply = (ReadReply | WriteReply | UnlinkReply | { id: number; kind: 'error'; message: string }) & { ms?: number };

@@ -182,6 +182,7 @@ function unlinkAll(job: UnlinkJob): UnlinkReply {
 }
 
 parentPort!.on('message', (job: SmallJob) => {
+  const started = performance.now();
   let reply: SmallReply;
   try {
     reply = job.kind === 'read' ? read(job) : job.kind === 'write' ? write(job) : unlinkAll(job);
@@ -189,5 +190,6 @@ parentPort!.on('message', (job: SmallJob) => {
     reply = { id: job.id, kind: 'error', message: e instanceof Error ? e.message : String(e) };
   }
   const transfer = reply.kind === 'found' ? [reply.data.buffer as ArrayBuffer] : [];
+  reply.ms = performance.now() - started;
   parentPort!.postMessage(reply, transfer);
 });

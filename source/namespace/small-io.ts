@@ -15,26 +15,49 @@ type Pending = { resolve: (reply: SmallReply) => void; reject: (error: Error) =>
 /** Distributes the job shapes over the union without their id, which the pool assigns. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
+/**
+ * A thread whose jobs take this long each (on average, as it times them) waits on a slow disk: the
+ * next job may start another thread. Jobs on a fast disk or the page cache take tens of microseconds.
+ */
+const SLOW_JOB_MS = 1;
+/** A thread with nothing to do for this long ends: each holds about 10 to 17 MB. */
+const IDLE_MS = 5_000;
+
 class SmallIoThread {
   readonly pending = new Map<number, Pending>();
   private readonly worker: Worker;
+  private idle: NodeJS.Timeout | undefined;
+  /** How long its recent jobs took, a moving average (ms). */
+  private jobMs = 0;
   dead = false;
 
   constructor(private readonly onDeath: (thread: SmallIoThread) => void) {
     // Its heap holds one job's messages at a time: a small one keeps the thread to a few MB.
     this.worker = new Worker(join(__dirname, 'small-io-worker.js'), {
-      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 },
     });
     this.worker.unref();
     this.worker.on('message', (reply: SmallReply) => {
       const job = this.pending.get(reply.id);
       if (!job) return;
       this.pending.delete(reply.id);
-      if (this.pending.size === 0) this.worker.unref();
+      this.jobMs = 0.8 * this.jobMs + 0.2 * (reply.ms ?? 0);
+      if (this.pending.size === 0) {
+        this.worker.unref();
+        this.idle = setTimeout(() => {
+          this.die(new Error('The small-io thread ended, idle.'));
+          void this.worker.terminate();
+        }, IDLE_MS).unref();
+      }
       job.resolve(reply);
     });
     this.worker.on('error', (error) => this.die(error));
     this.worker.on('exit', (code) => this.die(new Error(`The small-io worker exited with code ${code}.`)));
+  }
+
+  /** Busy, on jobs that wait on the filesystem. */
+  get stalled(): boolean {
+    return this.pending.size > 0 && this.jobMs > SLOW_JOB_MS;
   }
 
   run(job: SmallJob, transfer: ArrayBuffer[]): Promise<SmallReply> {
@@ -43,7 +66,10 @@ class SmallIoThread {
         reject(new Error('The small-io worker is gone.'));
         return;
       }
-      if (this.pending.size === 0) this.worker.ref();
+      if (this.pending.size === 0) {
+        clearTimeout(this.idle);
+        this.worker.ref();
+      }
       this.pending.set(job.id, { resolve, reject });
       this.worker.postMessage(job, transfer);
     });
@@ -52,6 +78,7 @@ class SmallIoThread {
   private die(error: Error): void {
     if (this.dead) return;
     this.dead = true;
+    clearTimeout(this.idle);
     this.onDeath(this);
     for (const job of this.pending.values()) job.reject(error);
     this.pending.clear();
@@ -92,12 +119,13 @@ export class SmallIo {
   }
 
   private run(job: WithoutId<SmallJob>, transfer: ArrayBuffer[]): Promise<SmallReply> {
-    // The least busy thread; a new one while every thread has work and the pool has room.
+    // The least busy thread that is not stalled. One thread keeps up with a fast disk (each job is
+    // microseconds); another starts only when every thread waits on the filesystem, up to `size`.
     let thread = this.threads.reduce<SmallIoThread | undefined>(
-      (best, t) => (best && best.pending.size <= t.pending.size ? best : t),
+      (best, t) => (!best || (best.stalled && !t.stalled) || (best.stalled === t.stalled && t.pending.size < best.pending.size) ? t : best),
       undefined,
     );
-    if (!thread || (thread.pending.size > 0 && this.threads.length < this.size)) {
+    if (!thread || (thread.stalled && this.threads.length < this.size)) {
       thread = new SmallIoThread((dead) => this.threads.splice(this.threads.indexOf(dead), 1));
       this.threads.push(thread);
     }
@@ -106,10 +134,10 @@ export class SmallIo {
 }
 
 /**
- * The process's pool, shared by every store. Two threads: one keeps the loop's jobs moving while
- * the other waits on a slow disk, and more would only contend for the same cores.
+ * The process's pool, shared by every store: one thread, more (up to four, as libuv's pool) only
+ * while the ones there wait on a slow disk, each ending after a few idle seconds.
  */
-export const smallIo = new SmallIo(2);
+export const smallIo = new SmallIo(4);
 
 /** A BigIntStats rebuilt from the values a small-io thread sent. */
 export function statsOf(values: StatValues): BigIntStats {

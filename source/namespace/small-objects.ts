@@ -16,6 +16,33 @@ import type { Tree } from './small-io-jobs';
 import type { OpenedObject, WriteCondition, WriteContent } from './store';
 import { HIDDEN_TEMP_PREFIX, tempName } from './tmp';
 
+/** Paths remembered as holding a big object, at most. */
+const KNOWN_BIG = 4096;
+
+/**
+ * Which paths hold objects too big for the small path: a GET of one goes the full way at once,
+ * without a trip to a small-io thread that would only say so (nor the thread's start, ~10 MB, for
+ * a store that holds only big objects). A stale entry costs only that: the full path answers.
+ */
+export class SmallObjects {
+  private readonly big = new Set<string>();
+
+  /** False when the object at `path` is known to be big. */
+  mayHold(path: string): boolean {
+    return !this.big.has(path);
+  }
+
+  /** The object at `path` was written or read with `size` bytes (undefined: not known). */
+  written(path: string, size: number | undefined): void {
+    if (size === undefined || size <= SMALL_OBJECT_BYTES) {
+      this.big.delete(path);
+      return;
+    }
+    if (this.big.size >= KNOWN_BIG) this.big.delete(this.big.values().next().value!);
+    this.big.add(path);
+  }
+}
+
 const trees = new WeakMap<Layout, Tree>();
 function treeOf(layout: Layout): Tree {
   let tree = trees.get(layout);
