@@ -1,7 +1,7 @@
 // Small objects' file steps in one round trip (small-io-worker.ts does them): a 4 KiB GET or PUT
 // is otherwise six to ten trips through libuv's thread pool, each waking the event loop, and that
-// (not the bytes) is what a small request costs. Threads start on first use and never keep the
-// process alive; a thread that dies fails its jobs, and the callers take the full path instead.
+// (not the bytes) is what a small request costs under load. The thread starts under load and never
+// keeps the process alive; a thread that dies fails its jobs, and the callers take the full path.
 import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -16,12 +16,23 @@ type Pending = { resolve: (reply: SmallReply) => void; reject: (error: Error) =>
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 /**
- * A thread whose jobs take this long each (on average, as it times them) waits on a slow disk: the
- * next job may start another thread. Jobs on a fast disk or the page cache take tens of microseconds.
+ * A thread whose jobs take this long each (on average, as it times them) waits on a slow disk, or
+ * on a core it shares: further jobs go the full way, where libuv's four threads wait side by side.
+ * Jobs on a fast disk or the page cache take tens of microseconds.
  */
 const SLOW_JOB_MS = 1;
-/** A thread with nothing to do for this long ends: each holds about 10 to 17 MB. */
+/** The thread, idle this long, ends: it holds about 10 MB. */
 const IDLE_MS = 5_000;
+/**
+ * The thread starts when this many small jobs come within BUSY_WINDOW_MS (200 a second): below
+ * that, a request's trips through libuv's pool cost less than the thread's memory is worth, and a
+ * sidecar at rest or serving a trickle stays one thread of ~57 MB.
+ */
+const BUSY_JOBS = 20;
+const BUSY_WINDOW_MS = 100;
+
+/** Why a job was not taken: the caller takes the full path (no stack: declining is routine). */
+const DECLINED = Object.assign(Object.create(Error.prototype) as Error, { message: 'The small-io thread declined the job.' });
 
 class SmallIoThread {
   readonly pending = new Map<number, Pending>();
@@ -31,7 +42,7 @@ class SmallIoThread {
   private jobMs = 0;
   dead = false;
 
-  constructor(private readonly onDeath: (thread: SmallIoThread) => void) {
+  constructor(private readonly onDeath: () => void) {
     // Its heap holds one job's messages at a time: a small one keeps the thread to a few MB.
     this.worker = new Worker(join(__dirname, 'small-io-worker.js'), {
       resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 },
@@ -55,7 +66,7 @@ class SmallIoThread {
     this.worker.on('exit', (code) => this.die(new Error(`The small-io worker exited with code ${code}.`)));
   }
 
-  /** Busy, on jobs that wait on the filesystem. */
+  /** Busy, on jobs that wait on the filesystem (or for a core). */
   get stalled(): boolean {
     return this.pending.size > 0 && this.jobMs > SLOW_JOB_MS;
   }
@@ -79,17 +90,22 @@ class SmallIoThread {
     if (this.dead) return;
     this.dead = true;
     clearTimeout(this.idle);
-    this.onDeath(this);
+    this.onDeath();
     for (const job of this.pending.values()) job.reject(error);
     this.pending.clear();
   }
 }
 
+/**
+ * One thread, started when small jobs come fast and ended when they stop. A job it declines (the
+ * thread not started, or stalled) rejects at once, and the caller takes the full path: one thread
+ * keeps up with a fast disk, and a slow one is better waited on by libuv's pool than queued here.
+ */
 export class SmallIo {
-  private readonly threads: SmallIoThread[] = [];
+  private thread: SmallIoThread | undefined;
   private nextId = 1;
-
-  constructor(private readonly size: number) {}
+  private windowStart = 0;
+  private jobsInWindow = 0;
 
   /** The object at `path` (or nested inside it as `nested`) with its record and bytes, if it is at most `maxBytes`. */
   async read(tree: Tree, bucketDir: string, path: string, nested: string, maxBytes: number): Promise<ReadReply> {
@@ -119,25 +135,20 @@ export class SmallIo {
   }
 
   private run(job: WithoutId<SmallJob>, transfer: ArrayBuffer[]): Promise<SmallReply> {
-    // The least busy thread that is not stalled. One thread keeps up with a fast disk (each job is
-    // microseconds); another starts only when every thread waits on the filesystem, up to `size`.
-    let thread = this.threads.reduce<SmallIoThread | undefined>(
-      (best, t) => (!best || (best.stalled && !t.stalled) || (best.stalled === t.stalled && t.pending.size < best.pending.size) ? t : best),
-      undefined,
-    );
-    if (!thread || (thread.stalled && this.threads.length < this.size)) {
-      thread = new SmallIoThread((dead) => this.threads.splice(this.threads.indexOf(dead), 1));
-      this.threads.push(thread);
+    const now = performance.now();
+    if (now - this.windowStart > BUSY_WINDOW_MS) {
+      this.windowStart = now;
+      this.jobsInWindow = 0;
     }
-    return thread.run({ ...job, id: this.nextId++ } as SmallJob, transfer);
+    this.jobsInWindow++;
+    if (!this.thread && this.jobsInWindow >= BUSY_JOBS) this.thread = new SmallIoThread(() => (this.thread = undefined));
+    if (!this.thread || this.thread.stalled) return Promise.reject(DECLINED);
+    return this.thread.run({ ...job, id: this.nextId++ } as SmallJob, transfer);
   }
 }
 
-/**
- * The process's pool, shared by every store: one thread, more (up to four, as libuv's pool) only
- * while the ones there wait on a slow disk, each ending after a few idle seconds.
- */
-export const smallIo = new SmallIo(4);
+/** The process's pool, shared by every store. */
+export const smallIo = new SmallIo();
 
 /** A BigIntStats rebuilt from the values a small-io thread sent. */
 export function statsOf(values: StatValues): BigIntStats {
