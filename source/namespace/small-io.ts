@@ -16,11 +16,12 @@ type Pending = { resolve: (reply: SmallReply) => void; reject: (error: Error) =>
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 /**
- * A thread whose jobs take this long each (on average, as it times them) waits on a slow disk, or
- * on a core it shares: further jobs go the full way, where libuv's four threads wait side by side.
- * Jobs on a fast disk or the page cache take tens of microseconds.
+ * A thread whose jobs take this long each (on average, as it times them) waits on a slow disk:
+ * further jobs go the full way, where libuv's four threads wait side by side. Jobs on a fast disk
+ * or the page cache take tens of microseconds, and a millisecond or two on a loaded machine (the
+ * thread waits for a core then, and the full path, costlier, would not help).
  */
-const SLOW_JOB_MS = 1;
+const SLOW_JOB_MS = 5;
 /** The thread, idle this long, ends: it holds about 10 MB. */
 const IDLE_MS = 5_000;
 /**
