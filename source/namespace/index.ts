@@ -26,7 +26,8 @@ export { Janitor, sweepOwnTempFiles } from './janitor';
 export { Layout } from './layout';
 export type { Page, PageRequest } from './pages';
 export type { DeleteCondition, ObjectBody, ObjectStore, OpenedObject, WriteCondition, WriteContent } from './store';
-export type { ClaimedUpload, CompletedUpload, PartInfo, UploadRecord, UploadStore } from './uploads';
+export type { PartInfo } from './upload-parts';
+export type { ClaimedUpload, CompletedUpload, UploadRecord, UploadStore } from './uploads';
 
 export interface NamespaceOptions {
   root: string;

@@ -1,27 +1,28 @@
 // The POSIX object store: objects are plain files at their key's path. Writes stream into a temp
 // file that is renamed into place; reads open the file once and describe exactly the version they
-// opened. An object whose key is also a prefix lives inside that directory (moves.ts), a folder
-// object's bytes inside its own. ROOT is one store (the under store); the cache keeps its
-// cache-only objects in another.
+// opened (found-objects.ts). An object whose key is also a prefix lives inside that directory
+// (moves.ts), a folder object's bytes inside its own (folders.ts). ROOT is one store (the under
+// store); the cache keeps its cache-only objects in another.
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { createWriteStream, type BigIntStats, type WriteStream } from 'node:fs';
-import { chmod, lstat, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { chmod, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isCode, noSuchKey } from '../errors';
 import { FILE_IO_BYTES } from '../streams/buffer-sizes';
 import { pump } from '../streams/pump';
 import { fillFile } from './assembly';
-import { FileBody } from './file-body';
+import { FolderObjects } from './folders';
+import { FoundObjects } from './found-objects';
 import type { Layout } from './layout';
 import { PosixKeyCursor } from './listing';
 import type { MetadataStore, ObjectAttributes, Permissions } from './metadata';
 import { KeyMoves, findAt } from './moves';
 import { FOLDER_BYTES, NESTED_OBJECT, isFolderKey, isSubDirectoryBucket, keySegments, type BucketName, type ObjectKey } from './names';
-import { attributesOf, describeFolder, describeForeign, describeRecorded, type ObjectInfo } from './object-info';
-import { Parents, isServableFile, isServablePath, requireServable } from './parents';
+import { attributesOf, describeRecorded, type ObjectInfo } from './object-info';
+import { Parents, isServablePath, requireServable } from './parents';
 import { moveIntoPlace } from './place';
-import { lstatProbe, openProbe, openStatProbe, statProbe, type FoundFile, type OpenFile } from './probes';
+import { fileOnly, lstatProbe, openProbe, openStatProbe, statProbe, type FoundFile } from './probes';
 import { removeFileIf, type DeleteCondition } from './remove-if';
 import { SmallObjects, isSmallWrite, openSmall, writeSmall } from './small-objects';
 import type { KeyCursor, ObjectStore, OpenedObject, VersionStamp, WriteCondition, WriteContent, WriteFinish } from './store';
@@ -64,11 +65,11 @@ interface KeyPlace {
   parent: string;
 }
 
-const fileOnly = <T>(found: T | 'dir' | undefined): T | undefined => (found === 'dir' ? undefined : found);
-
 export class PosixStore implements ObjectStore {
   private readonly moves: KeyMoves;
   private readonly parents: Parents;
+  private readonly found: FoundObjects;
+  private readonly folders: FolderObjects;
   /** Paths known to hold objects too big for the small path, and whether it is on at all. */
   private readonly small: SmallObjects | undefined;
 
@@ -81,6 +82,8 @@ export class PosixStore implements ObjectStore {
     this.moves = new KeyMoves(layout, metadata, options.fsync);
     this.small = options.smallObjects !== false && !layout.attributesCached ? new SmallObjects() : undefined;
     this.parents = new Parents(layout, metadata, this.moves);
+    this.found = new FoundObjects(layout, metadata, options);
+    this.folders = new FolderObjects(layout, metadata, this.parents, options);
   }
 
   /** Finishes the moves of nested objects that dead processes left half done (at start). */
@@ -94,17 +97,7 @@ export class PosixStore implements ObjectStore {
 
   /** Describes a file version; `stats` must be of the file as opened or stat'ed. */
   async describe(key: ObjectKey, stats: BigIntStats): Promise<ObjectInfo> {
-    const recorded = await this.metadata.readFile(stats);
-    return recorded ? describeRecorded(key, stats, recorded) : describeForeign(key, stats, this.options.defaultOwner);
-  }
-
-  /** A folder object `dir/` that holds no bytes: the directory itself. */
-  private async describeFolderAt(key: ObjectKey, path: string): Promise<ObjectInfo> {
-    const stats = await stat(path, { bigint: true }).catch(() => undefined);
-    if (!stats?.isDirectory()) throw noSuchKey(key);
-    const marks = await this.metadata.readDirectory(stats);
-    if (!this.options.listDirectories && !marks?.folder) throw noSuchKey(key);
-    return describeFolder(key, stats, marks, this.options.defaultOwner);
+    return this.found.describe(key, stats);
   }
 
   async head(bucket: BucketName, key: ObjectKey): Promise<ObjectInfo> {
@@ -116,7 +109,7 @@ export class PosixStore implements ObjectStore {
     const path = this.pathOf(await this.buckets.require(bucket), key);
     if (!isFolderKey(key)) {
       for (let attempt = 0; attempt < MOVED_RETRIES; attempt++) {
-        const described = await this.located(key, await this.moves.locate(path, statProbe));
+        const described = await this.found.located(key, await this.moves.locate(path, statProbe));
         if (described) return described;
       }
       throw noSuchKey(key);
@@ -124,33 +117,12 @@ export class PosixStore implements ObjectStore {
     await requireServable(this.layout, path, key);
     const bytes = fileOnly(await statProbe(join(path, FOLDER_BYTES)));
     // Removed since it was seen, the folder holds none now.
-    return (bytes && (await this.located(key, bytes))) ?? { info: await this.describeFolderAt(key, path), path };
-  }
-
-  /**
-   * Describes the file found for a key; undefined when it is no longer there (moved, nested or
-   * back, or deleted since). A version replaced between the stat and the read of its record has
-   * lost the record already; its "no record" says nothing, so the version that replaced it is
-   * described instead, never the old bytes with foreign defaults.
-   */
-  private async located(key: ObjectKey, found: FoundFile | undefined): Promise<{ info: ObjectInfo; path: string } | undefined> {
-    if (!found) throw noSuchKey(key);
-    if (!(await isServableFile(this.layout, found.path, key))) return undefined;
-    for (let attempt = 0, stats = found.stats; ; attempt++) {
-      const info = await this.describe(key, stats);
-      if (!info.foreign || attempt >= 3) return { info, path: found.path };
-      const now = fileOnly(await statProbe(found.path));
-      if (!now) return undefined;
-      if (now.stats.ino === stats.ino && now.stats.mtimeNs === stats.mtimeNs && now.stats.size === stats.size) {
-        return { info, path: found.path };
-      }
-      stats = now.stats;
-    }
+    return (bytes && (await this.found.located(key, bytes))) ?? { info: await this.folders.describe(key, path), path };
   }
 
   /** Describes the file now at `path` (a listed key's); NoSuchKey if there is none. */
   async describeAt(key: ObjectKey, path: string): Promise<ObjectInfo> {
-    const described = await this.located(key, fileOnly(await statProbe(path)));
+    const described = await this.found.located(key, fileOnly(await statProbe(path)));
     if (!described) throw noSuchKey(key);
     return described.info;
   }
@@ -162,7 +134,7 @@ export class PosixStore implements ObjectStore {
       await requireServable(this.layout, path, key);
       const bytes = fileOnly(await openProbe(join(path, FOLDER_BYTES)));
       // Bytes removed since they were seen: the folder holds none now.
-      return (bytes && (await this.opened(key, bytes, undefined, true))) ?? { info: await this.describeFolderAt(key, path) };
+      return (bytes && (await this.found.opened(key, bytes, undefined, true))) ?? { info: await this.folders.describe(key, path) };
     }
     // The bucket is checked while the object is opened, not before: reads are the most frequent
     // request, and the two lookups overlap. Its answer is awaited before any other.
@@ -184,43 +156,11 @@ export class PosixStore implements ObjectStore {
         throw noSuchKey(key);
       }
       // A link can lead back into ROOT from a bucket that is not one (a directory outside it).
-      const opened = await this.opened(key, found, bucketChecked, attempt < MOVED_RETRIES);
+      const opened = await this.found.opened(key, found, bucketChecked, attempt < MOVED_RETRIES);
       if (opened) {
         this.small?.written(path, opened.info.size);
         return opened;
       }
-    }
-  }
-
-  /**
-   * The opened file as the key's object; closed on failure. With `retry`, undefined (and closed)
-   * when the file is no longer at its path (moved, nested or back), or when the version was
-   * replaced or deleted while we opened it: a writer renamed a new version over it and removed
-   * its record. Read the new version rather than the old bytes without their metadata.
-   */
-  private async opened(key: ObjectKey, found: OpenFile, before?: Promise<unknown>, retry = false): Promise<OpenedObject | undefined> {
-    const { handle } = found;
-    try {
-      const servable = await isServableFile(this.layout, found.path, key).catch(async (e: unknown) => {
-        await before;
-        throw e;
-      });
-      if (!servable) {
-        await handle.close();
-        if (retry) return undefined;
-        await before;
-        throw noSuchKey(key);
-      }
-      const info = await this.describe(key, found.stats);
-      if (info.foreign && retry && (await handle.stat({ bigint: true })).nlink === 0n) {
-        await handle.close();
-        return undefined;
-      }
-      await before;
-      return { info, body: new FileBody(handle) };
-    } catch (e) {
-      await handle.close();
-      throw e;
     }
   }
 
@@ -338,18 +278,8 @@ export class PosixStore implements ObjectStore {
     const dir = await this.parents.ensure(bucketDir, key, keySegments(key), owner);
     const stats = await stat(dir, { bigint: true });
     await this.metadata.writeDirectory(stats, { folder: true, implicit: false, owner, tags, ...(permissions ? { permissions } : {}) });
-    await this.removeFolderBytes(dir);
-    return this.describeFolderAt(key, dir);
-  }
-
-  /** The bytes a folder object held go (it is deleted, or replaced by zero bytes). */
-  private async removeFolderBytes(dir: string): Promise<void> {
-    const bytes = fileOnly(await lstatProbe(join(dir, FOLDER_BYTES)));
-    if (!bytes) return;
-    await unlink(bytes.path).catch((e: unknown) => {
-      if (!isCode(e, 'ENOENT')) throw e;
-    });
-    await this.metadata.retire(bytes.stats);
+    await this.folders.removeBytes(dir);
+    return this.folders.describe(key, dir);
   }
 
   /** Replaces the recorded attributes of the current version, without touching its bytes. */
@@ -427,12 +357,7 @@ export class PosixStore implements ObjectStore {
           .catch(() => this.head(bucket, key))
           .catch(() => undefined);
       },
-      isFolder: async (entry) => {
-        const stats = await stat(entry.path, { bigint: true }).catch(() => undefined);
-        if (stats === undefined) return false;
-        if ((await this.metadata.readDirectory(stats))?.folder === true) return true;
-        return fileOnly(await statProbe(join(entry.path, FOLDER_BYTES))) !== undefined; // a folder object with bytes
-      },
+      isFolder: (entry) => this.folders.isFolder(entry.path),
       nested: {
         mayHold: (dir) => this.moves.flags.mayHold(dir),
         // One that is being moved is found where it is (or, moved back out, as the file it is again).
@@ -446,7 +371,7 @@ export class PosixStore implements ObjectStore {
   async delete(bucket: BucketName, key: ObjectKey, condition?: DeleteCondition): Promise<void> {
     const bucketDir = await this.buckets.require(bucket);
     const path = this.pathOf(bucketDir, key);
-    if (isFolderKey(key)) return this.deleteFolder(bucketDir, path, condition && (async () => condition(await this.head(bucket, key))));
+    if (isFolderKey(key)) return this.folders.delete(bucketDir, path, condition && (async () => condition(await this.head(bucket, key))));
     for (let attempt = 0; attempt < 5; attempt++) {
       const found = await this.moves.locate(path, lstatProbe);
       // lstat follows links in the parents: a key through a link out of ROOT (or into .sluice)
@@ -471,25 +396,5 @@ export class PosixStore implements ObjectStore {
       await this.parents.prune(bucketDir, dirname(found.path));
       return;
     }
-  }
-
-  private async deleteFolder(bucketDir: string, path: string, check?: () => Promise<void>): Promise<void> {
-    const stats = await lstat(path, { bigint: true }).catch(() => undefined);
-    if (!stats?.isDirectory() || !(await isServablePath(this.layout, path, stats))) return;
-    await check?.();
-    await this.removeFolderBytes(path);
-    await this.metadata.remove(stats);
-    try {
-      await rmdir(path);
-    } catch (e) {
-      if (!isCode(e, 'ENOTEMPTY', 'EEXIST')) throw e;
-      // Objects remain below: the directory stays, as a plain parent sluice may later remove
-      // (or give back as a file, if it holds only the object named like it).
-      await this.metadata.writeDirectory(stats, { folder: false, implicit: true });
-      await this.parents.prune(bucketDir, path);
-      return;
-    }
-    if (this.options.fsync) await syncDirectory(dirname(path));
-    await this.parents.prune(bucketDir, dirname(path));
   }
 }

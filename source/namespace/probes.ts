@@ -14,6 +14,9 @@ export interface OpenFile extends FoundFile {
   handle: FileHandle;
 }
 
+/** A probe's answer as a file: a directory (to look inside) counts as none. */
+export const fileOnly = <T>(found: T | 'dir' | undefined): T | undefined => (found === 'dir' ? undefined : found);
+
 /** A path that is not there, or cannot be (a file where a directory would be). */
 const isAbsent = (e: unknown): boolean => isCode(e, 'ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP');
 

@@ -10,9 +10,10 @@ import { join, resolve } from 'node:path';
 import { INTERNAL_DIR, Layout } from '../layout';
 import { FileLocks, isStale } from '../lock';
 import { MetadataStore } from '../metadata';
+import type { BucketName, ObjectKey } from '../names';
 import { PosixStore, type StoreOptions } from '../objects';
 import { HOST, PROCESS_ID, isLiveProcess, sweepTempFiles } from '../tmp';
-import { CopyStore } from './copies';
+import { CopyStore, keyHash } from './copies';
 import { sweepStaleFills, type FillParts } from './fill';
 import { Ledger } from './ledger';
 import { CacheBuckets } from './local';
@@ -102,6 +103,16 @@ export class CacheDisk implements FillParts {
       const path = join(this.locks.dir, name);
       if (await isStale(path)) await rm(path, { force: true });
     }
+  }
+
+  /** The key's lock, held while what the cache has of the key (its cache-only version, its copy) changes. */
+  lockKey(bucket: BucketName, key: ObjectKey): Promise<() => Promise<void>> {
+    return this.locks.acquire(`key.${keyHash(bucket, key)}`);
+  }
+
+  /** The key's copy goes (only the one with data file `ino`, if named), and its space. Key lock held. */
+  async removeCopyLocked(bucket: BucketName, key: ObjectKey, ino?: string): Promise<void> {
+    await this.ledger.forget(await this.copies.remove(bucket, key, ino));
   }
 
   /** This process no longer uses the cache (it stops). */
