@@ -29,23 +29,20 @@ export class CachingBody implements ObjectBody {
       return this.body.sendRange(start, length, out);
     }
     const origin = stampOf(this.info.stats);
-    {
-      // Another read is filling this very version: follow it rather than read the under store again.
-      const filling = await runningFill(disk, this.bucket, this.key, origin);
-      if (filling) return this.follow(filling, length, out);
-      const sink = await FillSink.start(disk, this.bucket, this.key, length, origin);
-      if (sink === 'busy') return this.followOrRead(origin, length, out); // another read began its fill just now
-      if (!sink) return this.body.sendRange(0, length, out);
-      try {
-        // Inside: a body closed already (a copy that failed meanwhile) throws here, and the fill goes.
-        const bytes = this.body.stream(0, length);
-        return await pump(bytes, new CacheTee(sink, this.fills.readFillDone(sink, this.bucket, this.key, this.info, origin)), out);
-      } catch (e) {
-        await sink.abort();
-        throw e;
-      }
+    // Another read is filling this very version: follow it rather than read the under store again.
+    const filling = await runningFill(disk, this.bucket, this.key, origin);
+    if (filling) return this.follow(filling, length, out);
+    const sink = await FillSink.start(disk, this.bucket, this.key, length, origin);
+    if (sink === 'busy') return this.followOrRead(origin, length, out); // another read began its fill just now
+    if (!sink) return this.body.sendRange(0, length, out);
+    try {
+      // Inside: a body closed already (a copy that failed meanwhile) throws here, and the fill goes.
+      const bytes = this.body.stream(0, length);
+      return await pump(bytes, new CacheTee(sink, this.fills.readFillDone(sink, this.bucket, this.key, this.info, origin)), out);
+    } catch (e) {
+      await sink.abort();
+      throw e;
     }
-    return this.body.sendRange(start, length, out);
   }
 
   private follow(temp: string, length: number, out: Writable): Promise<void> {
