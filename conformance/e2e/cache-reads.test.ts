@@ -2,7 +2,7 @@
 // copy is never served once its under-store file changed, the cache never outgrows its size and
 // evicts the least recently used copies first, concurrent misses read the under store once, and
 // two processes share one cache dir.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import t from 'tap';
@@ -94,7 +94,9 @@ t.test('the cache never outgrows its size, and evicts the least recently used co
     await new Promise((r) => setTimeout(r, 2100)); // uses are recorded at most every 2 s
   }
   t.equal((await s3(server, 'GET', '/lru/k0')).status, 200);
-  await new Promise((r) => setTimeout(r, 100));
+  // The use is recorded (the copy's mtime) after the answer.
+  const usedAt = (key: string): number => statSync(copyPath(server.cacheDir, 'lru', key)).mtimeMs;
+  await waitFor(() => usedAt('k0') > usedAt('k2'), 'the use of k0 recorded');
   // k3 does not fit beside the three: room is made by evicting the oldest use, k1.
   const k3 = await s3(server, 'GET', '/lru/k3');
   t.equal(md5Hex(k3.body), md5Hex(patternBytes(60 * KiB, 3)));
@@ -119,7 +121,7 @@ t.test('a client that hangs up mid-read leaves no partial copy; a ranged miss is
   await putObject(server, 'partial', 'big', big);
   // Read 64 KiB of the response, then close the socket.
   await readThenHangUp(server, '/partial/big', 64 * KiB);
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(() => ledgerUsed(server.cacheDir) === 0, 'the reservation of the read cut short to go').catch(() => undefined);
   t.notOk(hasCopy(server.cacheDir, 'partial', 'big'), 'no copy of a read that stopped short');
   t.equal(ledgerUsed(server.cacheDir), 0, 'its reserved space is given back');
 
@@ -184,7 +186,9 @@ t.test('two processes share one cache dir: a copy filled by one is a hit for the
   t.same((await s3(b, 'GET', '/two/o0')).body, before);
   // Both fill at once, far past the size: what is there never exceeds it.
   await Promise.all(Array.from({ length: 16 }, (_, i) => s3(i % 2 ? a : b, 'GET', objectPath('two', `o${i % 8}`))));
-  await new Promise((r) => setTimeout(r, 300));
+  t.ok(cacheBytes(cacheDir) <= 300 * KiB, `${cacheBytes(cacheDir)} bytes cached, at most ${300 * KiB}`);
+  // Fills that finish after their answers (on a loaded machine, a while after) settle the ledger.
+  await waitFor(() => ledgerUsed(cacheDir) === cacheBytes(cacheDir), 'the shared ledger to count what is there').catch(() => undefined);
   t.ok(cacheBytes(cacheDir) <= 300 * KiB, `${cacheBytes(cacheDir)} bytes cached, at most ${300 * KiB}`);
   t.equal(ledgerUsed(cacheDir), cacheBytes(cacheDir), 'the shared ledger counts what is there');
 });
