@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import t from 'tap';
-import { cacheBytes, copyPath, hasCopy, ledgerUsed, scratchDir, startCached } from '../lib/cache-helpers';
+import { cacheBytes, copyPath, hasCopy, ledgerUsed, scratchDir, startCached, type CachedSluice } from '../lib/cache-helpers';
 import { createBucket, md5Hex, objectPath, putObject, s3, startSluice, waitFor, type Sluice } from '../lib/harness';
 import { patternBytes } from '../lib/multipart-helpers';
 
@@ -38,47 +38,66 @@ function readThenHangUp(server: Sluice, path: string, bytes: number): Promise<vo
   });
 }
 
-t.test('a miss fills a copy, a hit serves it, a file changed behind the cache is never served stale', async (t) => {
-  const server = await startCached({ writeType: 'THROUGH' });
-  t.teardown(() => server.stop());
-  await createBucket(server, 'reads');
-  await putObject(server, 'reads', 'a/doc.txt', 'first version', { 'Content-Type': 'text/plain', 'x-amz-meta-colour': 'blue' });
-  t.notOk(hasCopy(server.cacheDir, 'reads', 'a/doc.txt'), 'THROUGH writes no copy');
+/** Threads of the server's process: the small-object thread adds some while it runs. */
+const threadsOf = (server: Sluice): number => Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))![1]);
 
-  const miss = await s3(server, 'GET', '/reads/a/doc.txt');
-  t.equal(miss.text, 'first version');
-  await waitFor(() => hasCopy(server.cacheDir, 'reads', 'a/doc.txt'), 'the copy after a whole read');
-  t.equal(readFileSync(copyPath(server.cacheDir, 'reads', 'a/doc.txt'), 'utf8'), 'first version');
+/**
+ * Starts the small-object thread, as a load of hits does (a trickle does not): small copies are
+ * then read in one trip to it. It stays while requests keep coming, for what follows.
+ */
+async function startSmallCopies(t: tap.Test, server: CachedSluice, bucket: string): Promise<void> {
+  await putObject(server, bucket, 'warm', 'w');
+  await s3(server, 'GET', `/${bucket}/warm`);
+  await waitFor(() => hasCopy(server.cacheDir, bucket, 'warm'), 'the copy of warm');
+  const before = threadsOf(server);
+  await Promise.all(Array.from({ length: 64 }, () => s3(server, 'GET', `/${bucket}/warm`)));
+  t.ok(threadsOf(server) > before, `a burst of hits starts the small-object thread (${before} threads, then ${threadsOf(server)})`);
+}
 
-  const hit = await s3(server, 'GET', '/reads/a/doc.txt');
-  t.equal(hit.text, 'first version');
-  t.equal(hit.headers.etag, miss.headers.etag);
-  t.equal(hit.headers['content-type'], 'text/plain');
-  t.equal(hit.headers['x-amz-meta-colour'], 'blue');
-  t.equal(hit.headers['last-modified'], miss.headers['last-modified'], 'Last-Modified is the object\'s, not the copy\'s');
-  t.equal(hit.headers['x-sluice-persistence-state'], 'PERSISTED');
+for (const load of ['a trickle', 'a load of hits'] as const) {
+  t.test(`${load}: a miss fills a copy, a hit serves it, a file changed behind the cache is never served stale`, async (t) => {
+    const server = await startCached({ writeType: 'THROUGH' });
+    t.teardown(() => server.stop());
+    await createBucket(server, 'reads');
+    if (load === 'a load of hits') await startSmallCopies(t, server, 'reads');
+    await putObject(server, 'reads', 'a/doc.txt', 'first version', { 'Content-Type': 'text/plain', 'x-amz-meta-colour': 'blue' });
+    t.notOk(hasCopy(server.cacheDir, 'reads', 'a/doc.txt'), 'THROUGH writes no copy');
 
-  // Another program rewrites the file in ROOT: the copy no longer matches it.
-  writeFileSync(join(server.root, 'reads', 'a', 'doc.txt'), 'changed by another program');
-  const fresh = await s3(server, 'GET', '/reads/a/doc.txt');
-  t.equal(fresh.text, 'changed by another program');
-  t.not(fresh.headers.etag, hit.headers.etag);
-  await waitFor(() => copyText(server.cacheDir, 'reads', 'a/doc.txt') === 'changed by another program', 'a fresh copy');
+    const miss = await s3(server, 'GET', '/reads/a/doc.txt');
+    t.equal(miss.text, 'first version');
+    await waitFor(() => hasCopy(server.cacheDir, 'reads', 'a/doc.txt'), 'the copy after a whole read');
+    t.equal(readFileSync(copyPath(server.cacheDir, 'reads', 'a/doc.txt'), 'utf8'), 'first version');
 
-  // Tags changed through another sluice on the same ROOT (no cache): the hit's tag count follows.
-  const other = await startSluice({ root: server.root, keepRoot: true });
-  t.teardown(() => other.stop());
-  await putObject(server, 'reads', 'tagged', 'bytes');
-  await s3(server, 'GET', '/reads/tagged');
-  await waitFor(() => hasCopy(server.cacheDir, 'reads', 'tagged'), 'the copy of tagged');
-  const tagging = '<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>';
-  t.equal((await s3(other, 'PUT', '/reads/tagged?tagging', { body: tagging })).status, 200);
-  t.equal((await s3(server, 'GET', '/reads/tagged')).headers['x-amz-tagging-count'], '1', 'attributes refreshed, bytes kept');
+    const hit = await s3(server, 'GET', '/reads/a/doc.txt');
+    t.equal(hit.text, 'first version');
+    t.equal(hit.headers.etag, miss.headers.etag);
+    t.equal(hit.headers['content-type'], 'text/plain');
+    t.equal(hit.headers['x-amz-meta-colour'], 'blue');
+    t.equal(hit.headers['last-modified'], miss.headers['last-modified'], 'Last-Modified is the object\'s, not the copy\'s');
+    t.equal(hit.headers['x-sluice-persistence-state'], 'PERSISTED');
 
-  // Deleted in ROOT behind the cache: NoSuchKey, not the copy.
-  await s3(other, 'DELETE', '/reads/tagged');
-  t.equal((await s3(server, 'GET', '/reads/tagged')).status, 404);
-});
+    // Another program rewrites the file in ROOT: the copy no longer matches it.
+    writeFileSync(join(server.root, 'reads', 'a', 'doc.txt'), 'changed by another program');
+    const fresh = await s3(server, 'GET', '/reads/a/doc.txt');
+    t.equal(fresh.text, 'changed by another program');
+    t.not(fresh.headers.etag, hit.headers.etag);
+    await waitFor(() => copyText(server.cacheDir, 'reads', 'a/doc.txt') === 'changed by another program', 'a fresh copy');
+
+    // Tags changed through another sluice on the same ROOT (no cache): the hit's tag count follows.
+    const other = await startSluice({ root: server.root, keepRoot: true });
+    t.teardown(() => other.stop());
+    await putObject(server, 'reads', 'tagged', 'bytes');
+    await s3(server, 'GET', '/reads/tagged');
+    await waitFor(() => hasCopy(server.cacheDir, 'reads', 'tagged'), 'the copy of tagged');
+    const tagging = '<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>';
+    t.equal((await s3(other, 'PUT', '/reads/tagged?tagging', { body: tagging })).status, 200);
+    t.equal((await s3(server, 'GET', '/reads/tagged')).headers['x-amz-tagging-count'], '1', 'attributes refreshed, bytes kept');
+
+    // Deleted in ROOT behind the cache: NoSuchKey, not the copy.
+    await s3(other, 'DELETE', '/reads/tagged');
+    t.equal((await s3(server, 'GET', '/reads/tagged')).status, 404);
+  });
+}
 
 t.test('the cache never outgrows its size, and evicts the least recently used copies first', async (t) => {
   const size = 200 * KiB;

@@ -8,7 +8,7 @@ import { isCode } from '../errors';
 import type { ChecksumAlgorithm, ChecksumType } from '../streams/checksums';
 import { readAt } from '../streams/read-at';
 import type { Layout } from './layout';
-import { fileRecordText, recordPathOf } from './record-files';
+import { fileRecordText, parseVersioned, recordPathOf } from './record-files';
 import { RetireList } from './retire';
 import { smallIo } from './small-io';
 import { uniqueSuffix } from './tmp';
@@ -229,15 +229,7 @@ export class MetadataStore {
   }
 }
 
-/** A record's text as a record; a torn one (a crash mid-write) or of another format counts as none. */
-function parseRecord(text: string): Sidecar | undefined {
-  try {
-    const parsed = JSON.parse(text) as Sidecar;
-    return parsed.v === 1 ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const parseRecord = (text: string): Sidecar | undefined => parseVersioned<Sidecar>(text);
 
 /** A file record's attributes, if it describes exactly this version. */
 function matchingFile(record: Sidecar | undefined, stats: BigIntStats): ObjectAttributes | undefined {

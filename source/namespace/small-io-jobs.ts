@@ -52,7 +52,15 @@ export interface UnlinkJob {
   paths: string[];
 }
 
-export type SmallJob = ReadJob | WriteJob | UnlinkJob;
+/** Read a cache copy whole with its record (`<path>.json`), if it is a regular file of at most `maxBytes`. */
+export interface CopyJob {
+  kind: 'copy';
+  id: number;
+  path: string;
+  maxBytes: number;
+}
+
+export type SmallJob = ReadJob | WriteJob | UnlinkJob | CopyJob;
 
 export type ReadReply =
   /** Nothing is at the path or inside it, it is outside the tree, or it is larger than asked: the full path decides. */
@@ -69,5 +77,12 @@ export type WriteReply =
 
 export type UnlinkReply = { id: number; kind: 'unlinked' };
 
+export type CopyReply =
+  /** No copy, a larger one, or something else at the path: the event loop looks itself. */
+  | { id: number; kind: 'elsewhere' }
+  | { id: number; kind: 'copy'; stats: StatValues; record?: string; data: Uint8Array };
+
 /** Every reply also says how long its job took on the thread (milliseconds): how slow the disk is. */
-export type SmallReply = (ReadReply | WriteReply | UnlinkReply | { id: number; kind: 'error'; message: string }) & { ms?: number };
+export type SmallReply = (ReadReply | WriteReply | UnlinkReply | CopyReply | { id: number; kind: 'error'; message: string }) & {
+  ms?: number;
+};

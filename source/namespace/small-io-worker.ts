@@ -22,6 +22,8 @@ import { isServableIn } from './layout';
 import { fileRecordText, recordPathOf } from './record-files';
 import {
   STAT_FIELDS,
+  type CopyJob,
+  type CopyReply,
   type ReadJob,
   type ReadReply,
   type SmallJob,
@@ -170,6 +172,23 @@ function write(job: WriteJob): WriteReply {
   }
 }
 
+/** A cache copy (cache/copies.ts checks it is whole and its record's): the copy dir is sluice's own. */
+function readCopy(job: CopyJob): CopyReply {
+  const elsewhere: CopyReply = { id: job.id, kind: 'elsewhere' };
+  const opened = openFile(job.path);
+  if (opened === undefined || opened === 'dir') return elsewhere;
+  const { fd, stats } = opened;
+  try {
+    if (stats.size > BigInt(job.maxBytes)) return elsewhere;
+    const data = readWhole(fd, Number(stats.size));
+    if (!data) return elsewhere;
+    const record = readRecord(`${job.path}.json`);
+    return { id: job.id, kind: 'copy', stats: valuesOf(stats), ...(record === undefined ? {} : { record }), data };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function unlinkAll(job: UnlinkJob): UnlinkReply {
   for (const path of job.paths) {
     try {
@@ -185,11 +204,11 @@ parentPort!.on('message', (job: SmallJob) => {
   const started = performance.now();
   let reply: SmallReply;
   try {
-    reply = job.kind === 'read' ? read(job) : job.kind === 'write' ? write(job) : unlinkAll(job);
+    reply = job.kind === 'read' ? read(job) : job.kind === 'write' ? write(job) : job.kind === 'copy' ? readCopy(job) : unlinkAll(job);
   } catch (e) {
     reply = { id: job.id, kind: 'error', message: e instanceof Error ? e.message : String(e) };
   }
-  const transfer = reply.kind === 'found' ? [reply.data.buffer as ArrayBuffer] : [];
+  const transfer = reply.kind === 'found' || reply.kind === 'copy' ? [reply.data.buffer as ArrayBuffer] : [];
   reply.ms = performance.now() - started;
   parentPort!.postMessage(reply, transfer);
 });

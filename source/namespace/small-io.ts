@@ -5,7 +5,16 @@
 import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { STAT_FIELDS, type ReadReply, type SmallJob, type SmallReply, type StatValues, type Tree, type WriteReply } from './small-io-jobs';
+import {
+  STAT_FIELDS,
+  type CopyReply,
+  type ReadReply,
+  type SmallJob,
+  type SmallReply,
+  type StatValues,
+  type Tree,
+  type WriteReply,
+} from './small-io-jobs';
 
 /** Objects up to this size are read and written whole by a small-io thread. */
 export const SMALL_OBJECT_BYTES = 128 * 1024;
@@ -127,6 +136,12 @@ export class SmallIo {
     return reply.kind === 'placed' || reply.kind === 'written' || reply.kind === 'failed'
       ? reply
       : { id: reply.id, kind: 'failed', code: 'EIO' };
+  }
+
+  /** The cache copy at `path` and its record's text, if it is a file of at most `maxBytes`. */
+  async readCopy(path: string, maxBytes: number): Promise<CopyReply> {
+    const reply = await this.run({ kind: 'copy', path, maxBytes }, []);
+    return reply.kind === 'copy' || reply.kind === 'elsewhere' ? reply : { id: reply.id, kind: 'elsewhere' };
   }
 
   /** Removes the files at `paths` (absent ones too); rejects if any other error stopped it. */

@@ -8,9 +8,12 @@ import { constants as fsConstants, type BigIntStats } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isCode } from '../../errors';
+import { BufferBody, FileBody } from '../file-body';
 import type { ObjectAttributes } from '../metadata';
 import { bucketSegments, type BucketName, type ObjectKey } from '../names';
-import type { VersionStamp } from '../store';
+import { parseVersioned } from '../record-files';
+import { SMALL_OBJECT_BYTES, smallIo, statsOf } from '../small-io';
+import type { ObjectBody, VersionStamp } from '../store';
 import { uniqueSuffix } from '../tmp';
 import type { Evictable } from './ledger';
 
@@ -28,7 +31,8 @@ export interface CopyRecord {
 }
 
 export interface OpenCopy {
-  handle: FileHandle;
+  /** Its bytes: in memory for a small copy, else the open file (closing it closes the file). */
+  body: ObjectBody;
   stats: BigIntStats;
   record: CopyRecord;
   path: string;
@@ -61,6 +65,8 @@ export function sameBytes(a: Omit<VersionStamp, 'ctimeNs'>, b: Omit<VersionStamp
   return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
 }
 
+const parseRecord = (text: string): CopyRecord | undefined => parseVersioned<CopyRecord>(text);
+
 export class CopyStore {
   /** Records recently read, checked by one stat of the record file before each use. */
   private readonly records = new Map<string, { ino: number; mtimeMs: number; ctimeMs: number; record: CopyRecord }>();
@@ -77,9 +83,20 @@ export class CopyStore {
     return join(this.dir, hash.slice(0, 2), hash);
   }
 
-  /** The copy of this key and its record, if there is a whole one; the caller closes the handle. */
+  /** The copy of this key and its record, if there is a whole one; the caller closes its body. */
   async open(bucket: BucketName, key: ObjectKey): Promise<OpenCopy | undefined> {
     const path = this.pathOf(bucket, key);
+    // A small copy, whole with its record, in one trip to the small-object thread (if it runs).
+    const small = await smallIo.readCopy(path, SMALL_OBJECT_BYTES).catch(() => undefined);
+    if (small?.kind === 'copy') {
+      const stats = statsOf(small.stats);
+      const record = small.record === undefined ? undefined : parseRecord(small.record);
+      // Anything else (no record, another key's, a record of other bytes) is looked at the full way.
+      if (record && this.isCopyOf(record, stats, bucket, key)) {
+        this.touch(path, stats);
+        return { body: new BufferBody(Buffer.from(small.data.buffer, small.data.byteOffset, small.data.byteLength)), stats, record, path };
+      }
+    }
     let handle: FileHandle;
     try {
       handle = await open(path, fsConstants.O_RDONLY);
@@ -89,13 +106,9 @@ export class CopyStore {
     }
     try {
       const [stats, record] = await Promise.all([handle.stat({ bigint: true }), this.readRecord(path)]);
-      if (record && pathKey(record.bucket, record.key) === pathKey(bucket, key) && isDataOf(record, stats)) {
-        // The mtime of a copy says when it was last used: eviction takes the oldest first.
-        if (Date.now() - Number(stats.mtimeMs) > TOUCH_EVERY_MS) {
-          const now = new Date();
-          void utimes(path, now, now).catch(() => undefined);
-        }
-        return { handle, stats, record, path };
+      if (record && this.isCopyOf(record, stats, bucket, key)) {
+        this.touch(path, stats);
+        return { body: new FileBody(handle), stats, record, path };
       }
     } catch (e) {
       await handle.close();
@@ -103,6 +116,18 @@ export class CopyStore {
     }
     await handle.close();
     return undefined; // between a record and its data being replaced: no copy for now
+  }
+
+  private isCopyOf(record: CopyRecord, stats: BigIntStats, bucket: BucketName, key: ObjectKey): boolean {
+    return pathKey(record.bucket, record.key) === pathKey(bucket, key) && isDataOf(record, stats);
+  }
+
+  /** The mtime of a copy says when it was last used: eviction takes the oldest first. */
+  private touch(path: string, stats: BigIntStats): void {
+    if (Date.now() - Number(stats.mtimeMs) > TOUCH_EVERY_MS) {
+      const now = new Date();
+      void utimes(path, now, now).catch(() => undefined);
+    }
   }
 
   private async readRecord(path: string): Promise<CopyRecord | undefined> {
@@ -115,8 +140,8 @@ export class CopyStore {
         this.records.delete(file);
       }
       const [text, now] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
-      const record = JSON.parse(text) as CopyRecord;
-      if (record.v !== 1) return undefined;
+      const record = parseRecord(text);
+      if (!record) return undefined;
       if (this.records.size >= CACHED_RECORDS) this.records.delete(this.records.keys().next().value!);
       this.records.set(file, { ino: now.ino, mtimeMs: now.mtimeMs, ctimeMs: now.ctimeMs, record });
       return record;

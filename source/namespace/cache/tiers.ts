@@ -12,7 +12,6 @@
 import type { DeleteType, WriteType } from '../../config/config';
 import { preconditionFailed } from '../../errors';
 import { pump } from '../../streams/pump';
-import { FileBody } from '../file-body';
 import type { ObjectAttributes, Permissions } from '../metadata';
 import type { BucketName, ObjectKey } from '../names';
 import { attributesOf, describeRecorded, type ObjectInfo } from '../object-info';
@@ -82,21 +81,21 @@ export class TieredStore implements ObjectStore {
     if (failed) {
       // One lookup failed (the under store is unreachable, say): release what the others opened.
       await local?.body?.close();
-      await copy?.handle.close();
+      await copy?.body.close();
       throw failed.reason;
     }
     const version = (versionResult as PromiseFulfilledResult<VersionStamp | undefined>).value;
     if (local) {
-      await copy?.handle.close();
+      await copy?.body.close();
       return local;
     }
     if (copy) {
       const record = version && sameBytes(copy.record.origin, version) ? await this.current(bucket, key, copy, version) : undefined;
       if (record) {
         hits.inc();
-        return { info: describeCopy(key, copy, record), body: new FileBody(copy.handle) };
+        return { info: describeCopy(key, copy, record), body: copy.body };
       }
-      await copy.handle.close();
+      await copy.body.close();
       // Stale: the under store holds another version, or none. (Only this copy goes, not a newer one.)
       const stale = !version || !sameBytes(copy.record.origin, version);
       if (stale) void this.dropCopy(bucket, key, String(copy.stats.ino)).catch(() => undefined);
