@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import t from 'tap';
 import { cacheBytes, copyPath, hasCopy, ledgerUsed, scratchDir, startCached, type CachedSluice } from '../lib/cache-helpers';
-import { createBucket, md5Hex, objectPath, putObject, s3, startSluice, waitFor, type Sluice } from '../lib/harness';
+import { createBucket, md5Hex, objectPath, putObject, s3, startSluice, startSmallObjectThread, waitFor, type Sluice } from '../lib/harness';
 import { patternBytes } from '../lib/multipart-helpers';
 
 const KiB = 1024;
@@ -38,9 +38,6 @@ function readThenHangUp(server: Sluice, path: string, bytes: number): Promise<vo
   });
 }
 
-/** Threads of the server's process: the small-object thread adds some while it runs. */
-const threadsOf = (server: Sluice): number => Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))![1]);
-
 /**
  * Starts the small-object thread, as a load of hits does (a trickle does not): small copies are
  * then read in one trip to it. It stays while requests keep coming, for what follows.
@@ -49,9 +46,8 @@ async function startSmallCopies(t: tap.Test, server: CachedSluice, bucket: strin
   await putObject(server, bucket, 'warm', 'w');
   await s3(server, 'GET', `/${bucket}/warm`);
   await waitFor(() => hasCopy(server.cacheDir, bucket, 'warm'), 'the copy of warm');
-  const before = threadsOf(server);
-  await Promise.all(Array.from({ length: 64 }, () => s3(server, 'GET', `/${bucket}/warm`)));
-  t.ok(threadsOf(server) > before, `a burst of hits starts the small-object thread (${before} threads, then ${threadsOf(server)})`);
+  const { before, after } = await startSmallObjectThread(server, `/${bucket}/warm`);
+  t.ok(after > before, `bursts of hits start the small-object thread (${before} threads, then ${after})`);
 }
 
 for (const load of ['a trickle', 'a load of hits'] as const) {

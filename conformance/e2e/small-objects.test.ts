@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { Agent } from 'node:http';
 import t from 'tap';
-import { createBucket, errorCode, filesUnder, md5Hex, putObject, s3, startSluice, type Sluice } from '../lib/harness';
+import { createBucket, errorCode, filesUnder, md5Hex, putObject, s3, startSluice, startSmallObjectThread, type Sluice } from '../lib/harness';
 
 const SMALL = 128 * 1024;
 
@@ -45,18 +45,14 @@ t.test('readers racing overwriters see whole versions', async (t) => {
   t.ok(writes > 50 && reads > 50, 'both sides ran');
 });
 
-/** Threads of the server's process: the small-object thread adds some while it runs. */
-const threadsOf = (server: Sluice): number => Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${server.process.pid}/status`, 'utf8'))![1]);
-
 /**
- * Starts the small-object thread, which a trickle of requests does not: a burst of small GETs. It
+ * Starts the small-object thread, which a trickle of requests does not: bursts of small GETs. It
  * stays while requests keep coming (it ends after 5 s without), so what follows takes the small path.
  */
 async function startSmallPath(t: tap.Test, server: Sluice, bucket: string): Promise<void> {
   await putObject(server, bucket, 'warm', 'w');
-  const before = threadsOf(server);
-  await Promise.all(Array.from({ length: 64 }, () => s3(server, 'GET', `/${bucket}/warm`)));
-  t.ok(threadsOf(server) > before, `a burst of small GETs starts the small-object thread (${before} threads, then ${threadsOf(server)})`);
+  const { before, after } = await startSmallObjectThread(server, `/${bucket}/warm`);
+  t.ok(after > before, `bursts of small GETs start the small-object thread (${before} threads, then ${after})`);
 }
 
 t.test('both sides of the small size, and what the small path leaves to the full one', async (t) => {

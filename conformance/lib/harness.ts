@@ -102,6 +102,27 @@ export async function startSluice(options: StartOptions = {}): Promise<Sluice> {
   };
 }
 
+/** Threads of a process (/proc): sluice's small-object thread adds some while it runs. */
+export function threadsOf(pid: number): number {
+  const status = require('node:fs').readFileSync(`/proc/${pid}/status`, 'utf8') as string;
+  return Number(/Threads:\s+(\d+)/.exec(status)![1]);
+}
+
+/**
+ * Starts sluice's small-object thread, which a trickle of requests does not (it wants 200 small
+ * jobs a second): bursts of 64 concurrent GETs of `path` (a small object, or a small cache copy),
+ * up to ten on a loaded machine. It then stays while requests keep coming (5 s idle ends it).
+ * Returns the thread counts before and after, for the caller to assert on.
+ */
+export async function startSmallObjectThread(server: Sluice, path: string): Promise<{ before: number; after: number }> {
+  const pid = server.process.pid!;
+  const before = threadsOf(pid);
+  for (let burst = 0; burst < 10 && threadsOf(pid) <= before; burst++) {
+    await Promise.all(Array.from({ length: 64 }, () => s3(server, 'GET', path)));
+  }
+  return { before, after: threadsOf(pid) };
+}
+
 /** VmHWM (peak RSS) of a process, in bytes. */
 export function peakRss(pid: number): number {
   try {
