@@ -13,12 +13,10 @@ import type { ObjectInfo } from '../object-info';
 import type { PosixStore } from '../objects';
 import type { DeleteCondition, OpenedObject, WriteCondition, WriteContent, WriteFinish } from '../store';
 import type { CacheDisk } from './index';
-import type { Reservation } from './ledger';
+import { RESERVE_STEP, type Reservation } from './ledger';
 import type { PersistQueue } from './persist';
-import { isNotFound, type UnderStore } from './under-store';
+import { isNotFound, unlessNotFound, type UnderStore } from './under-store';
 
-/** Unknown lengths are reserved this much at a time. */
-const RESERVE_STEP = 8 * 1024 * 1024;
 
 export class CacheOnly {
   constructor(
@@ -35,29 +33,17 @@ export class CacheOnly {
 
   async open(bucket: BucketName, key: ObjectKey): Promise<OpenedObject | undefined> {
     if (!(await this.disk.localBuckets.mayHold(bucket))) return undefined;
-    return this.local.open(bucket, key).catch((e: unknown) => {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    });
+    return unlessNotFound(this.local.open(bucket, key));
   }
 
   async head(bucket: BucketName, key: ObjectKey): Promise<ObjectInfo | undefined> {
     if (!(await this.disk.localBuckets.mayHold(bucket))) return undefined;
-    return this.local.head(bucket, key).catch((e: unknown) => {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    });
+    return unlessNotFound(this.local.head(bucket, key));
   }
 
   /** The object a condition is about: the cache-only version if there is one, else the under store's. */
   private async currentObject(bucket: BucketName, key: ObjectKey): Promise<ObjectInfo | undefined> {
-    return (
-      (await this.head(bucket, key)) ??
-      (await this.under.head(bucket, key).catch((e: unknown) => {
-        if (isNotFound(e)) return undefined;
-        throw e;
-      }))
-    );
+    return (await this.head(bucket, key)) ?? (await unlessNotFound(this.under.head(bucket, key)));
   }
 
   /** MUST_CACHE and ASYNC_THROUGH: the cache only, pinned (never evicted) until persisted. */

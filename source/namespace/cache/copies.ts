@@ -47,6 +47,9 @@ function pathKey(bucket: BucketName, key: ObjectKey): string {
   return `${bucketSegments(bucket).join('/')}/${key}`;
 }
 
+/** The name of the lock of the key whose hash (keyHash) this is. */
+export const keyLockName = (hash: string): string => `key.${hash}`;
+
 export function keyHash(bucket: BucketName, key: ObjectKey): string {
   return createHash('sha256').update(pathKey(bucket, key)).digest('hex').slice(0, 40);
 }

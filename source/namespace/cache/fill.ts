@@ -9,13 +9,12 @@ import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { isCode } from '../../errors';
 import { FILE_IO_BYTES } from '../../streams/buffer-sizes';
-import type { FileLocks } from '../lock';
 import type { BucketName, ObjectKey } from '../names';
 import type { VersionStamp } from '../store';
 import { HOST, PROCESS_ID, isLiveProcess, tempName } from '../tmp';
 import type { CopyRecord, CopyStore } from './copies';
 import { keyHash } from './copies';
-import type { Ledger, Reservation } from './ledger';
+import { RESERVE_STEP, type Ledger, type Reservation } from './ledger';
 
 /** What a fill needs of the cache. */
 export interface FillParts {
@@ -23,14 +22,13 @@ export interface FillParts {
   fills: string;
   ledger: Ledger;
   copies: CopyStore;
-  locks: FileLocks;
+  /** The key's lock (see CacheDisk.lockKey). */
+  lockKey(bucket: BucketName, key: ObjectKey): Promise<() => Promise<void>>;
 }
 
 /** What becomes of the bytes once whole: the copy's record but for its data file. */
 export type CopyDetails = Omit<CopyRecord, 'v' | 'data' | 'bucket' | 'key'>;
 
-/** Unknown lengths are reserved this much at a time. */
-const RESERVE_STEP = 8 * 1024 * 1024;
 
 /** A temp file in the cache being filled with an object's bytes. */
 export class FillSink {
@@ -122,7 +120,7 @@ export class FillSink {
         throw new Error('The fill is not whole.');
       }
       const stats = await this.statTemp();
-      const release = options.locked ? undefined : await this.parts.locks.acquire(`key.${keyHash(this.bucket, this.key)}`);
+      const release = options.locked ? undefined : await this.parts.lockKey(this.bucket, this.key);
       try {
         // A write placed a newer version while this one was read: its copy must not be replaced by an older one.
         if (options.current && !(await options.current())) throw new Error('The version changed.');

@@ -13,7 +13,7 @@ import { MetadataStore } from '../metadata';
 import type { BucketName, ObjectKey } from '../names';
 import { PosixStore, type StoreOptions } from '../objects';
 import { HOST, PROCESS_ID, isLiveProcess, sweepTempFiles } from '../tmp';
-import { CopyStore, keyHash } from './copies';
+import { CopyStore, keyHash, keyLockName } from './copies';
 import { sweepStaleFills, type FillParts } from './fill';
 import { Ledger } from './ledger';
 import { CacheBuckets } from './local';
@@ -56,7 +56,7 @@ export class CacheDisk implements FillParts {
       dir: state,
       capacity: await capacityOf(root, state, options.capacity),
       locks,
-      evictable: () => copies.evictable((hash) => locks.tryAcquire(`key.${hash}`)),
+      evictable: () => copies.evictable((hash) => locks.tryAcquire(keyLockName(hash))),
     });
     const layout = await Layout.open(join(root, 'local'));
     const localBuckets = new CacheBuckets(layout);
@@ -107,7 +107,7 @@ export class CacheDisk implements FillParts {
 
   /** The key's lock, held while what the cache has of the key (its cache-only version, its copy) changes. */
   lockKey(bucket: BucketName, key: ObjectKey): Promise<() => Promise<void>> {
-    return this.locks.acquire(`key.${keyHash(bucket, key)}`);
+    return this.locks.acquire(keyLockName(keyHash(bucket, key)));
   }
 
   /** The key's copy goes (only the one with data file `ino`, if named), and its space. Key lock held. */

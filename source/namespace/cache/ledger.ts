@@ -11,6 +11,9 @@ import { S3Error } from '../../errors';
 import type { FileLocks } from '../lock';
 import { HOST, PROCESS_ID, isLiveProcess, uniqueSuffix } from '../tmp';
 
+/** Writes and fills of unknown length reserve this much at a time. */
+export const RESERVE_STEP = 8 * 1024 * 1024;
+
 /** What eviction can free: least-recently-used copies, never cache-only objects. */
 export interface Evictable {
   path: string;

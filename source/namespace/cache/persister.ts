@@ -11,7 +11,7 @@ import { keyHash, sameBytes, stampOf, type CopyRecord } from './copies';
 import type { CacheDisk } from './index';
 import { persists } from './metrics';
 import { PersistQueue, type PersistJob } from './persist';
-import { isNotFound, persisted, type UnderStore } from './under-store';
+import { persisted, unlessNotFound, type UnderStore } from './under-store';
 
 /** Persist failures worth trying again: the under store was busy, full or failing, not refusing the key. */
 const RETRIED = new Set(['SlowDown', 'InsufficientStorage', 'InternalError', 'ServiceUnavailable', 'RequestTimeout']);
@@ -43,10 +43,7 @@ export class Persister {
   private async persist(job: PersistJob): Promise<void> {
     const { bucket, key } = job;
     const isJobVersion = (v: { ino: string; mtimeNs: string } | undefined): boolean => v?.ino === job.ino && v.mtimeNs === job.mtimeNs;
-    const opened = await this.local.open(bucket, key).catch((e: unknown) => {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    });
+    const opened = await unlessNotFound(this.local.open(bucket, key));
     if (!opened?.body || !isJobVersion({ ino: String(opened.info.stats.ino), mtimeNs: String(opened.info.stats.mtimeNs) })) {
       await opened?.body?.close();
       return;

@@ -36,7 +36,7 @@ import { cacheGauges, hits, misses } from './metrics';
 import type { PersistJob, PersistQueue } from './persist';
 import { Persister } from './persister';
 import { UnderFills } from './under-fills';
-import { isNotFound, persisted, type UnderStore } from './under-store';
+import { persisted, unlessNotFound, type UnderStore } from './under-store';
 
 export interface TierOptions {
   writeType: WriteType;
@@ -264,10 +264,7 @@ export class TieredStore implements ObjectStore {
       } else {
         await this.options.requireBucket(bucket);
         if (pending) {
-          const current = await this.under.head(bucket, key).catch((e: unknown) => {
-            if (isNotFound(e)) return undefined;
-            throw e;
-          });
+          const current = await unlessNotFound(this.under.head(bucket, key));
           if (current) pending(current);
         }
       }
@@ -280,10 +277,7 @@ export class TieredStore implements ObjectStore {
 
   async keys(bucket: BucketName, options: { prefix: string; after?: string | undefined }): Promise<KeyCursor> {
     const under = await this.under.keys(bucket, options);
-    const local = await this.local.keys(bucket, options).catch((e: unknown) => {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    });
+    const local = await unlessNotFound(this.local.keys(bucket, options));
     return local ? new MergedKeys(local, under) : under;
   }
 

@@ -1,7 +1,7 @@
 // The under store as the tiers use it, and what every part of the tiers applies to what passes
 // between the two stores: the attributes the under store is given, and the errors that mean a
 // lookup found nothing.
-import { S3Error } from '../../errors';
+import { isS3Error } from '../../errors';
 import type { ObjectAttributes } from '../metadata';
 import type { BucketName, ObjectKey } from '../names';
 import type { ObjectStore, VersionStamp } from '../store';
@@ -12,7 +12,15 @@ export interface UnderStore extends ObjectStore {
   version(bucket: BucketName, key: ObjectKey, exact?: boolean): Promise<VersionStamp | undefined>;
 }
 
-export const isNotFound = (e: unknown): boolean => e instanceof S3Error && (e.code === 'NoSuchKey' || e.code === 'NoSuchBucket');
+export const isNotFound = (e: unknown): boolean => isS3Error(e, 'NoSuchKey', 'NoSuchBucket');
+
+/** What `lookup` finds, or undefined where it finds no such key or bucket (other errors pass). */
+export function unlessNotFound<T>(lookup: Promise<T>): Promise<T | undefined> {
+  return lookup.catch((e: unknown) => {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  });
+}
 
 /** Attributes for the under store: persistence is a cache-only object's, never recorded there. */
 export function persisted(attributes: ObjectAttributes): ObjectAttributes {
