@@ -13,6 +13,7 @@ import type { ObjectAttributes } from '../metadata';
 import { bucketSegments, type BucketName, type ObjectKey } from '../names';
 import { parseVersioned } from '../record-files';
 import { SMALL_OBJECT_BYTES, smallIo, statsOf } from '../small-io';
+import { SmallObjects } from '../small-objects';
 import type { ObjectBody, VersionStamp } from '../store';
 import { uniqueSuffix } from '../tmp';
 import type { Evictable } from './ledger';
@@ -73,6 +74,8 @@ const parseRecord = (text: string): CopyRecord | undefined => parseVersioned<Cop
 export class CopyStore {
   /** Records recently read, checked by one stat of the record file before each use. */
   private readonly records = new Map<string, { ino: number; mtimeMs: number; ctimeMs: number; record: CopyRecord }>();
+  /** Copies known to be too big for the small-object thread: their hits skip the trip there. */
+  private readonly small = new SmallObjects();
 
   constructor(private readonly dir: string) {}
 
@@ -90,7 +93,7 @@ export class CopyStore {
   async open(bucket: BucketName, key: ObjectKey): Promise<OpenCopy | undefined> {
     const path = this.pathOf(bucket, key);
     // A small copy, whole with its record, in one trip to the small-object thread (if it runs).
-    const small = await smallIo.readCopy(path, SMALL_OBJECT_BYTES).catch(() => undefined);
+    const small = this.small.mayHold(path) ? await smallIo.readCopy(path, SMALL_OBJECT_BYTES).catch(() => undefined) : undefined;
     if (small?.kind === 'copy') {
       const stats = statsOf(small.stats);
       const record = small.record === undefined ? undefined : parseRecord(small.record);
@@ -111,6 +114,7 @@ export class CopyStore {
       const [stats, record] = await Promise.all([handle.stat({ bigint: true }), this.readRecord(path)]);
       if (record && this.isCopyOf(record, stats, bucket, key)) {
         this.touch(path, stats);
+        this.small.written(path, Number(stats.size));
         return { body: new FileBody(handle), stats, record, path };
       }
     } catch (e) {
