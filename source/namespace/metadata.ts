@@ -139,7 +139,7 @@ export class MetadataStore {
         this.cache.delete(path);
       }
       const { text, ino, ctimeMs, mtimeMs, size } = await readRecordFile(path);
-      const record = parseRecord(text);
+      const record = parseVersioned<Sidecar>(text);
       if (record && size <= CACHED_RECORD_BYTES) this.remember(path, { ino, ctimeMs, mtimeMs, size, record });
       return record;
     } catch (e) {
@@ -169,7 +169,7 @@ export class MetadataStore {
 
   /** The attributes in a record read by someone else (the small-object worker), if it is this version's. */
   parseFileRecord(text: string | undefined, stats: BigIntStats): ObjectAttributes | undefined {
-    return text === undefined ? undefined : matchingFile(parseRecord(text), stats);
+    return text === undefined ? undefined : matchingFile(parseVersioned<Sidecar>(text), stats);
   }
 
   async readDirectory(stats: BigIntStats): Promise<DirectoryMarks | undefined> {
@@ -228,8 +228,6 @@ export class MetadataStore {
     }
   }
 }
-
-const parseRecord = (text: string): Sidecar | undefined => parseVersioned<Sidecar>(text);
 
 /** A file record's attributes, if it describes exactly this version. */
 function matchingFile(record: Sidecar | undefined, stats: BigIntStats): ObjectAttributes | undefined {

@@ -95,11 +95,6 @@ export class PosixStore implements ObjectStore {
     return join(bucketDir, ...keySegments(key));
   }
 
-  /** Describes a file version; `stats` must be of the file as opened or stat'ed. */
-  async describe(key: ObjectKey, stats: BigIntStats): Promise<ObjectInfo> {
-    return this.found.describe(key, stats);
-  }
-
   async head(bucket: BucketName, key: ObjectKey): Promise<ObjectInfo> {
     return (await this.find(bucket, key)).info;
   }
@@ -249,7 +244,7 @@ export class PosixStore implements ObjectStore {
       const place = (): Promise<BigIntStats | undefined> =>
         moveIntoPlace(temp, target, key, {
           condition,
-          describe: (version) => this.describe(key, version),
+          describe: (version) => this.found.describe(key, version),
           remakeParents: async () => join((at.parent = await this.parents.ensure(bucketDir, key, segments, owner)), name),
           nesting: () => this.moves.flags.flag(target),
         });
@@ -379,7 +374,7 @@ export class PosixStore implements ObjectStore {
       if (!found || !(await isServablePath(this.layout, found.path, found.stats))) return;
       if (condition && found.stats.isFile()) {
         // Decided on the very version removed; undefined: it moved (or went) meanwhile, look again.
-        const removed = await removeFileIf(found.path, found.stats, this.layout, (v) => this.describe(key, v), condition);
+        const removed = await removeFileIf(found.path, found.stats, this.layout, (v) => this.found.describe(key, v), condition);
         if (!removed) continue;
         await this.metadata.retire(removed);
       } else {

@@ -200,11 +200,24 @@ function unlinkAll(job: UnlinkJob): UnlinkReply {
   return { id: job.id, kind: 'unlinked' };
 }
 
+function run(job: SmallJob): SmallReply {
+  switch (job.kind) {
+    case 'read':
+      return read(job);
+    case 'write':
+      return write(job);
+    case 'copy':
+      return readCopy(job);
+    case 'unlink':
+      return unlinkAll(job);
+  }
+}
+
 parentPort!.on('message', (job: SmallJob) => {
   const started = performance.now();
   let reply: SmallReply;
   try {
-    reply = job.kind === 'read' ? read(job) : job.kind === 'write' ? write(job) : job.kind === 'copy' ? readCopy(job) : unlinkAll(job);
+    reply = run(job);
   } catch (e) {
     reply = { id: job.id, kind: 'error', message: e instanceof Error ? e.message : String(e) };
   }

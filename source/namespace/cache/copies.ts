@@ -69,8 +69,6 @@ export function sameBytes(a: Omit<VersionStamp, 'ctimeNs'>, b: Omit<VersionStamp
   return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs;
 }
 
-const parseRecord = (text: string): CopyRecord | undefined => parseVersioned<CopyRecord>(text);
-
 export class CopyStore {
   /** Records recently read, checked by one stat of the record file before each use. */
   private readonly records = new Map<string, { ino: number; mtimeMs: number; ctimeMs: number; record: CopyRecord }>();
@@ -96,7 +94,7 @@ export class CopyStore {
     const small = this.small.mayHold(path) ? await smallIo.readCopy(path, SMALL_OBJECT_BYTES).catch(() => undefined) : undefined;
     if (small?.kind === 'copy') {
       const stats = statsOf(small.stats);
-      const record = small.record === undefined ? undefined : parseRecord(small.record);
+      const record = small.record === undefined ? undefined : parseVersioned<CopyRecord>(small.record);
       // Anything else (no record, another key's, a record of other bytes) is looked at the full way.
       if (record && this.isCopyOf(record, stats, bucket, key)) {
         this.touch(path, stats);
@@ -147,7 +145,7 @@ export class CopyStore {
         this.records.delete(file);
       }
       const [text, now] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
-      const record = parseRecord(text);
+      const record = parseVersioned<CopyRecord>(text);
       if (!record) return undefined;
       if (this.records.size >= CACHED_RECORDS) this.records.delete(this.records.keys().next().value!);
       this.records.set(file, { ino: now.ino, mtimeMs: now.mtimeMs, ctimeMs: now.ctimeMs, record });
